@@ -1,0 +1,180 @@
+package geminihook
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"cloud.google.com/go/pubsub/v2"
+	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+
+	"github.com/geminihook/geminihook/dedupe"
+	"github.com/geminihook/geminihook/internal/emulator"
+	"github.com/geminihook/geminihook/publish"
+	"github.com/geminihook/geminihook/verify"
+)
+
+const testProject = "geminihook-test"
+
+// testSecretText is the static secret the test receivers trust.
+const testSecretText = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// rig is a receiver on the emulators with a subscription on its topic.
+type rig struct {
+	t          *testing.T
+	handler    *Handler
+	url        string
+	secret     verify.Secret
+	fs         *firestore.Client
+	collection string
+	ps         *pubsub.Client
+	sub        string
+	logs       *lockedBuffer
+}
+
+type rigOptions struct {
+	maxBody int64
+	lease   time.Duration
+}
+
+func newRig(t *testing.T, mods ...func(*rigOptions)) *rig {
+	t.Helper()
+	emulator.FirestoreHost(t)
+	emulator.PubSubHost(t)
+	o := rigOptions{maxBody: DefaultMaxBodyBytes, lease: DefaultLease}
+	for _, m := range mods {
+		m(&o)
+	}
+	ctx := context.Background()
+	secret, err := verify.ParseSecret(testSecretText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := firestore.NewClient(ctx, testProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fs.Close() })
+	topic := emulator.UniqueName("events-")
+	pub, err := publish.New(ctx, publish.Options{Project: testProject, Topic: topic, Timeout: 5 * time.Second, CreateTopic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pub.Stop() })
+	ps, err := pubsub.NewClient(ctx, testProject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	sub := "projects/" + testProject + "/subscriptions/" + topic
+	if _, err := ps.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name: sub, Topic: publish.TopicName(testProject, topic), AckDeadlineSeconds: 60,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, secret: secret, fs: fs, collection: emulator.UniqueName("claims-"), ps: ps, sub: sub, logs: &lockedBuffer{}}
+	claims := dedupe.NewFirestore(fs, r.collection, dedupe.Options{Lease: o.lease, Retention: DefaultRetention})
+	r.handler = NewHandler(
+		verify.New(verify.Options{}, verify.NewHMAC(secret)),
+		claims, pub,
+		HandlerOptions{Logger: NewLogger(r.logs, -8), MaxBodyBytes: o.maxBody, RequestTimeout: 5 * time.Second, Project: testProject},
+	)
+	srv := httptest.NewServer(r.handler)
+	t.Cleanup(srv.Close)
+	r.url = srv.URL
+	return r
+}
+
+// request builds a delivery signed with the rig's secret.
+func (r *rig) request(id string, ts time.Time, body []byte) *http.Request {
+	stamp := strconv.FormatInt(ts.Unix(), 10)
+	req, err := http.NewRequest(http.MethodPost, r.url, bytes.NewReader(body))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", stamp)
+	req.Header.Set("webhook-signature", verify.SignV1(r.secret, id, stamp, body))
+	return req
+}
+
+func (r *rig) do(req *http.Request) (*http.Response, string) {
+	r.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return resp, b.String()
+}
+
+// received pulls messages until want have arrived (or 20s passed), then
+// keeps listening for quiet so that an extra message would be seen too.
+func (r *rig) received(want int, quiet time.Duration) []*pubsub.Message {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if want == 0 {
+		time.AfterFunc(quiet, cancel)
+	}
+	var mu sync.Mutex
+	var got []*pubsub.Message
+	err := r.ps.Subscriber(r.sub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+		m.Ack()
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, m)
+		if len(got) == want {
+			time.AfterFunc(quiet, cancel)
+		}
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return got
+}
+
+func (r *rig) claim(id string) map[string]any {
+	r.t.Helper()
+	snap, err := r.fs.Collection(r.collection).Doc(dedupe.DocID(id)).Get(context.Background())
+	if err != nil {
+		return nil
+	}
+	return snap.Data()
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// nothingReceived asserts that no message arrives within d.
+func (r *rig) nothingReceived(d time.Duration) {
+	r.t.Helper()
+	if got := r.received(0, d); len(got) != 0 {
+		r.t.Fatalf("%d messages published, want none: first %v", len(got), got[0].Attributes)
+	}
+}
