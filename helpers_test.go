@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,7 +34,7 @@ type rig struct {
 	collection string
 	ps         *pubsub.Client
 	sub        string
-	logs       *lockedBuffer
+	logs       *emulator.Buffer
 }
 
 type rigOptions struct {
@@ -78,7 +77,7 @@ func newRig(t *testing.T, mods ...func(*rigOptions)) *rig {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, secret: secret, fs: fs, collection: emulator.UniqueName("claims-"), ps: ps, sub: sub, logs: &lockedBuffer{}}
+	r := &rig{t: t, secret: secret, fs: fs, collection: emulator.UniqueName("claims-"), ps: ps, sub: sub, logs: &emulator.Buffer{}}
 	claims := dedupe.NewFirestore(fs, r.collection, dedupe.Options{Lease: o.lease, Retention: DefaultRetention})
 	r.handler = NewHandler(
 		verify.New(verify.Options{}, verify.NewHMAC(secret)),
@@ -117,32 +116,11 @@ func (r *rig) do(req *http.Request) (*http.Response, string) {
 	return resp, b.String()
 }
 
-// received pulls messages until want have arrived (or 20s passed), then
-// keeps listening for quiet so that an extra message would be seen too.
+// received pulls messages until want have arrived, then listens for quiet
+// more so that an extra message would be seen too.
 func (r *rig) received(want int, quiet time.Duration) []*pubsub.Message {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if want == 0 {
-		time.AfterFunc(quiet, cancel)
-	}
-	var mu sync.Mutex
-	var got []*pubsub.Message
-	err := r.ps.Subscriber(r.sub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
-		m.Ack()
-		mu.Lock()
-		defer mu.Unlock()
-		got = append(got, m)
-		if len(got) == want {
-			time.AfterFunc(quiet, cancel)
-		}
-	})
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	return got
+	return emulator.Receive(r.t, r.ps, r.sub, want, quiet, 20*time.Second)
 }
 
 func (r *rig) claim(id string) map[string]any {
@@ -152,23 +130,6 @@ func (r *rig) claim(id string) map[string]any {
 		return nil
 	}
 	return snap.Data()
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // nothingReceived asserts that no message arrives within d.

@@ -15,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -236,31 +235,14 @@ func (b *backends) vars(firestoreAddr, pubsubAddr string) map[string]string {
 	}
 }
 
-// messages pulls until want messages arrived (or 30s), then listens for
-// quiet more, and returns the webhook ids received, with repeats.
+// messages pulls until want messages arrived, then listens for quiet more,
+// and returns the webhook ids received, with repeats.
 func (b *backends) messages(want int, quiet time.Duration) []string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if want == 0 {
-		time.AfterFunc(quiet, cancel)
-	}
-	var mu sync.Mutex
 	var ids []string
-	err := b.ps.Subscriber(b.sub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
-		m.Ack()
-		mu.Lock()
-		defer mu.Unlock()
+	for _, m := range emulator.Receive(b.t, b.ps, b.sub, want, quiet, 30*time.Second) {
 		ids = append(ids, m.Attributes["webhook_id"])
-		if len(ids) == want {
-			time.AfterFunc(quiet, cancel)
-		}
-	})
-	if err != nil {
-		b.t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
 	return ids
 }
 
@@ -285,22 +267,8 @@ func mustSecret(t *testing.T) verify.Secret {
 	return s
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer captures a process's output.
+type syncBuffer struct{ emulator.Buffer }
 
 // lines returns the lines written so far.
 func (s *syncBuffer) lines() []string {

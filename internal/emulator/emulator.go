@@ -8,12 +8,17 @@
 package emulator
 
 import (
+	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net"
 	"os"
+	"sync"
 	"testing"
 	"time"
+
+	"cloud.google.com/go/pubsub/v2"
 )
 
 // FirestoreHost returns FIRESTORE_EMULATOR_HOST after checking that the
@@ -62,4 +67,52 @@ func UniqueName(prefix string) string {
 		panic(err)
 	}
 	return prefix + hex.EncodeToString(b)
+}
+
+// Receive pulls from subscription sub until want messages have arrived (or
+// timeout passed), acknowledging each, then listens for quiet more so that
+// an extra message is seen too. With want 0 it listens for quiet only.
+func Receive(t testing.TB, c *pubsub.Client, sub string, want int, quiet, timeout time.Duration) []*pubsub.Message {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if want == 0 {
+		time.AfterFunc(quiet, cancel)
+	}
+	var mu sync.Mutex
+	var got []*pubsub.Message
+	err := c.Subscriber(sub).Receive(ctx, func(_ context.Context, m *pubsub.Message) {
+		m.Ack()
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, m)
+		if len(got) == want {
+			time.AfterFunc(quiet, cancel)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return got
+}
+
+// Buffer is a bytes.Buffer safe for concurrent writers, for capturing a
+// process's or a logger's output in tests.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Buffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *Buffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
