@@ -49,13 +49,20 @@ type Config struct {
 	Lease time.Duration
 	// RequestTimeout bounds the work of one delivery (claim, publish, mark).
 	RequestTimeout time.Duration
-	Secrets        []verify.Secret
-	JWKSURL        *url.URL
-	JWTAudience    string
-	JWTIssuer      string
-	Tolerance      time.Duration
-	MaxBodyBytes   int64
-	LogLevel       slog.Level
+	// Secrets are the static signing secrets of GEMINI_WEBHOOK_SECRETS.
+	Secrets []verify.Secret
+	// SecretsFile (GEMINI_WEBHOOK_SECRETS_FILE) holds more secrets in the
+	// same format, re-read while the receiver runs so that a rotated
+	// secret is picked up without a restart; FileSecrets is what it held
+	// at start-up.
+	SecretsFile  string
+	FileSecrets  []verify.Secret
+	JWKSURL      *url.URL
+	JWTAudience  string
+	JWTIssuer    string
+	Tolerance    time.Duration
+	MaxBodyBytes int64
+	LogLevel     slog.Level
 	// OrderByResource publishes with ordering key resource_id
 	// (PUBSUB_ORDERING=resource).
 	OrderByResource bool
@@ -110,6 +117,12 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		p.check("GEMINI_WEBHOOK_SECRETS", err)
 		c.Secrets = secrets
 	}
+	if path, ok := p.get("GEMINI_WEBHOOK_SECRETS_FILE"); ok {
+		c.SecretsFile = path
+		secrets, err := readSecretsFile(path)
+		p.check("GEMINI_WEBHOOK_SECRETS_FILE", err)
+		c.FileSecrets = secrets
+	}
 	c.JWKSURL = p.jwksURL("GEMINI_JWKS_URL", DefaultJWKSURL)
 	c.LogLevel = p.level("LOG_LEVEL")
 	switch o := p.str("PUBSUB_ORDERING", "none"); o {
@@ -134,7 +147,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	if c.Project == "" && c.CloudRun {
 		p.fail("GOOGLE_CLOUD_PROJECT", errors.New("required on Cloud Run (embedded mode keeps nothing)"))
 	}
-	if len(c.Secrets) == 0 && !c.Embedded() {
+	if len(c.Secrets) == 0 && len(c.FileSecrets) == 0 && !c.Embedded() {
 		p.fail("GEMINI_WEBHOOK_SECRETS", errors.New("no signing secret configured: no delivery could be verified"))
 	}
 	return c, errors.Join(p.errs...)

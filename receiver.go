@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"cloud.google.com/go/firestore"
 
@@ -29,6 +30,8 @@ type options struct {
 	publisher Publisher
 	closers   []func() error
 	logOut    io.Writer
+	// secretsReload is how often GEMINI_WEBHOOK_SECRETS_FILE is re-read.
+	secretsReload time.Duration
 }
 
 // WithClaimStore makes the receiver use s instead of Firestore.
@@ -58,7 +61,7 @@ func WithLogOutput(w io.Writer) Option {
 // hosts are set). It makes no network call except, on the emulator only,
 // creating the topic. In embedded mode both backends must be supplied.
 func New(ctx context.Context, cfg Config, opts ...Option) (*Receiver, error) {
-	o := options{logOut: os.Stdout}
+	o := options{logOut: os.Stdout, secretsReload: secretsReload}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -91,9 +94,20 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Receiver, error) {
 		r.closers = append([]func() error{p.Stop}, r.closers...)
 		o.publisher = p
 	}
-	v := verify.New(verify.Options{Tolerance: cfg.Tolerance}, verify.NewHMAC(cfg.Secrets...))
+	logger := NewLogger(o.logOut, cfg.LogLevel)
+	static := verify.NewHMAC(append(append([]verify.Secret{}, cfg.Secrets...), cfg.FileSecrets...)...)
+	if cfg.SecretsFile != "" {
+		ctx, stop := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			watchSecrets(ctx, cfg.SecretsFile, cfg.Secrets, o.secretsReload, static.SetSecrets, logger)
+		}()
+		r.closers = append(r.closers, func() error { stop(); <-done; return nil })
+	}
+	v := verify.New(verify.Options{Tolerance: cfg.Tolerance}, static)
 	r.Handler = NewHandler(v, o.claims, o.publisher, HandlerOptions{
-		Logger:          NewLogger(o.logOut, cfg.LogLevel),
+		Logger:          logger,
 		MaxBodyBytes:    cfg.MaxBodyBytes,
 		RequestTimeout:  cfg.RequestTimeout,
 		OrderByResource: cfg.OrderByResource,
