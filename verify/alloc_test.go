@@ -50,3 +50,24 @@ func TestVerifyAllocations(t *testing.T) {
 		})
 	}
 }
+
+// TestV1aAllocations holds the v1a steady state (keys cached, the key that
+// verified last tried first) to zero allocations.
+func TestV1aAllocations(t *testing.T) {
+	f := fixtureKeys()
+	body := []byte(strings.Repeat("x", 4096))
+	const id, ts = "msg_2f1e0c3a-5b6d-4e7f-8a9b-0c1d2e3f4a5b", "1767225600"
+	m := verify.NewV1a(newJWKS(t, newKeyServer(t, f.standardDoc()), newClock(), verify.JWKSOptions{}))
+	h := mustHeaders(t, id, ts, verify.SignV1a(f.ed[2], id, ts, body))
+	if _, err := m.Verify(context.Background(), h, body); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := m.Verify(context.Background(), h, body); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("V1a.Verify() allocates %v times per call, want 0", allocs)
+	}
+}

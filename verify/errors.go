@@ -15,6 +15,10 @@ var (
 	ErrTooOld = errors.New("verify: timestamp too old")
 	// ErrTooNew: the timestamp is newer than now plus the tolerance (401).
 	ErrTooNew = errors.New("verify: timestamp too new")
+	// ErrKeysUnavailable: the public keys of dynamic deliveries could not be
+	// fetched and none is cached (503 with Retry-After). Static deliveries
+	// never see it.
+	ErrKeysUnavailable = errors.New("verify: verification keys unavailable")
 	// ErrInvalidSecret: a signing secret cannot be parsed. It is a
 	// configuration error, never a delivery error.
 	ErrInvalidSecret = errors.New("verify: invalid secret")
