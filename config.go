@@ -55,14 +55,18 @@ type Config struct {
 	// same format, re-read while the receiver runs so that a rotated
 	// secret is picked up without a restart; FileSecrets is what it held
 	// at start-up.
-	SecretsFile  string
-	FileSecrets  []verify.Secret
-	JWKSURL      *url.URL
-	JWTAudience  string
-	JWTIssuer    string
-	Tolerance    time.Duration
-	MaxBodyBytes int64
-	LogLevel     slog.Level
+	SecretsFile string
+	FileSecrets []verify.Secret
+	JWKSURL     *url.URL
+	JWTAudience string
+	JWTIssuer   string
+	// JWTAllowUnboundBody accepts a JWT whose claims neither hash nor
+	// describe the body (GEMINI_JWT_ALLOW_UNBOUND_BODY). A captured token
+	// could then be replayed with another body within its lifetime.
+	JWTAllowUnboundBody bool
+	Tolerance           time.Duration
+	MaxBodyBytes        int64
+	LogLevel            slog.Level
 	// OrderByResource publishes with ordering key resource_id
 	// (PUBSUB_ORDERING=resource).
 	OrderByResource bool
@@ -124,6 +128,7 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 		c.FileSecrets = secrets
 	}
 	c.JWKSURL = p.jwksURL("GEMINI_JWKS_URL", DefaultJWKSURL)
+	c.JWTAllowUnboundBody = p.boolean("GEMINI_JWT_ALLOW_UNBOUND_BODY")
 	c.LogLevel = p.level("LOG_LEVEL")
 	switch o := p.str("PUBSUB_ORDERING", "none"); o {
 	case "none":
@@ -146,9 +151,6 @@ func LoadConfig(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Project == "" && c.CloudRun {
 		p.fail("GOOGLE_CLOUD_PROJECT", errors.New("required on Cloud Run (embedded mode keeps nothing)"))
-	}
-	if len(c.Secrets) == 0 && len(c.FileSecrets) == 0 && !c.Embedded() {
-		p.fail("GEMINI_WEBHOOK_SECRETS", errors.New("no signing secret configured: no delivery could be verified"))
 	}
 	return c, errors.Join(p.errs...)
 }
@@ -209,6 +211,18 @@ func (p *parser) integer(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+func (p *parser) boolean(name string) bool {
+	v, ok := p.get(name)
+	if !ok {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.fail(name, fmt.Errorf("%q is not true or false", v))
+	}
+	return b
 }
 
 func (p *parser) level(name string) slog.Level {

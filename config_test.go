@@ -36,19 +36,22 @@ func TestConfigDefaults(t *testing.T) {
 func TestConfigValues(t *testing.T) {
 	t.Parallel()
 	c, err := LoadConfig(env(map[string]string{
-		"PORT":                   "9090",
-		"GOOGLE_CLOUD_PROJECT":   "my-project",
-		"PUBSUB_TOPIC":           "events",
-		"FIRESTORE_DATABASE":     "hooks",
-		"DEDUPE_COLLECTION":      "claims",
-		"DEDUPE_RETENTION":       "48h",
-		"GEMINI_WEBHOOK_SECRETS": testSecretText + ", whsec_" + strings.Repeat("B", 32),
-		"GEMINI_JWKS_URL":        "http://127.0.0.1:9999/jwks.json",
-		"WEBHOOK_TOLERANCE":      "2m",
-		"MAX_BODY_BYTES":         "65536",
-		"LOG_LEVEL":              "DEBUG",
-		"PUBSUB_ORDERING":        "resource",
-		"K_SERVICE":              "geminihook",
+		"PORT":                          "9090",
+		"GOOGLE_CLOUD_PROJECT":          "my-project",
+		"PUBSUB_TOPIC":                  "events",
+		"FIRESTORE_DATABASE":            "hooks",
+		"DEDUPE_COLLECTION":             "claims",
+		"DEDUPE_RETENTION":              "48h",
+		"GEMINI_WEBHOOK_SECRETS":        testSecretText + ", whsec_" + strings.Repeat("B", 32),
+		"GEMINI_JWKS_URL":               "http://127.0.0.1:9999/jwks.json",
+		"WEBHOOK_TOLERANCE":             "2m",
+		"MAX_BODY_BYTES":                "65536",
+		"LOG_LEVEL":                     "DEBUG",
+		"PUBSUB_ORDERING":               "resource",
+		"GEMINI_JWT_AUDIENCE":           "https://hooks.example.com/",
+		"GEMINI_JWT_ISSUER":             "https://generativelanguage.googleapis.com",
+		"GEMINI_JWT_ALLOW_UNBOUND_BODY": "true",
+		"K_SERVICE":                     "geminihook",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +59,8 @@ func TestConfigValues(t *testing.T) {
 	if c.Embedded() || !c.CloudRun || c.Port != 9090 || c.Project != "my-project" || c.Topic != "events" ||
 		c.Database != "hooks" || c.Collection != "claims" || c.Retention != 48*time.Hour ||
 		len(c.Secrets) != 2 || c.JWKSURL.Host != "127.0.0.1:9999" || c.Tolerance != 2*time.Minute ||
-		c.MaxBodyBytes != 65536 || c.LogLevel != slog.LevelDebug || !c.OrderByResource {
+		c.MaxBodyBytes != 65536 || c.LogLevel != slog.LevelDebug || !c.OrderByResource ||
+		c.JWTAudience != "https://hooks.example.com/" || c.JWTIssuer != "https://generativelanguage.googleapis.com" || !c.JWTAllowUnboundBody {
 		t.Errorf("parsed: %+v", c)
 	}
 }
@@ -93,6 +97,7 @@ func TestConfigErrorsNameTheVariable(t *testing.T) {
 		{"MAX_BODY_BYTES", "999999999"},
 		{"LOG_LEVEL", "verbose"},
 		{"PUBSUB_ORDERING", "key"},
+		{"GEMINI_JWT_ALLOW_UNBOUND_BODY", "sometimes"},
 	}
 	for _, c := range cases {
 		kv := map[string]string{c.variable: c.value}
@@ -122,7 +127,8 @@ func TestConfigModes(t *testing.T) {
 	}{
 		{"emulator without project", map[string]string{"PUBSUB_EMULATOR_HOST": "127.0.0.1:8085", "GEMINI_WEBHOOK_SECRETS": testSecretText}, "GOOGLE_CLOUD_PROJECT"},
 		{"Cloud Run without project", map[string]string{"K_SERVICE": "geminihook"}, "GOOGLE_CLOUD_PROJECT"},
-		{"project without secrets", map[string]string{"GOOGLE_CLOUD_PROJECT": "p"}, "GEMINI_WEBHOOK_SECRETS"},
+		// Dynamic deliveries need no static secret.
+		{"project without secrets", map[string]string{"GOOGLE_CLOUD_PROJECT": "p"}, ""},
 		{"embedded without secrets", map[string]string{}, ""},
 		{"emulators", map[string]string{"GOOGLE_CLOUD_PROJECT": "p", "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8081", "PUBSUB_EMULATOR_HOST": "127.0.0.1:8085", "GEMINI_WEBHOOK_SECRETS": testSecretText}, ""},
 	}

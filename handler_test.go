@@ -31,7 +31,7 @@ func decode(t *testing.T, s string) map[string]string {
 // Every rejection row of the contract's response table, with its exact
 // status, and nothing published for any of them.
 func TestRejections(t *testing.T) {
-	r := newRig(t, func(o *rigOptions) { o.maxBody = 1024 })
+	r := newRig(t, func(o *rigOptions) { o.env["MAX_BODY_BYTES"] = "1024" })
 	now := time.Now()
 	body := []byte(batchBody)
 	big := bytes.Repeat([]byte("x"), 1025)
@@ -248,7 +248,7 @@ func TestConcurrentCopiesPublishOnce(t *testing.T) {
 }
 
 func TestLiveLeaseAnswers409(t *testing.T) {
-	r := newRig(t, func(o *rigOptions) { o.lease = 40 * time.Second })
+	r := newRig(t, func(o *rigOptions) { o.env["DEDUPE_LEASE"] = "40s" })
 	other := dedupe.NewFirestore(r.fs, r.collection, dedupe.Options{Lease: 40 * time.Second})
 	if _, err := other.Claim(context.Background(), "msg_busy", "batch.succeeded"); err != nil {
 		t.Fatal(err)

@@ -38,52 +38,61 @@ type rig struct {
 }
 
 type rigOptions struct {
-	maxBody int64
-	lease   time.Duration
+	// env adds to or overrides the receiver's configuration.
+	env map[string]string
 }
 
+// newRig builds a receiver with New, as production does, from a
+// configuration naming the emulators, a fresh topic and a fresh collection.
 func newRig(t *testing.T, mods ...func(*rigOptions)) *rig {
 	t.Helper()
-	emulator.FirestoreHost(t)
-	emulator.PubSubHost(t)
-	o := rigOptions{maxBody: DefaultMaxBodyBytes, lease: DefaultLease}
+	o := rigOptions{env: map[string]string{}}
 	for _, m := range mods {
 		m(&o)
 	}
 	ctx := context.Background()
-	secret, err := verify.ParseSecret(testSecretText)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs, err := firestore.NewClient(ctx, testProject)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fs.Close() })
 	topic := emulator.UniqueName("events-")
-	pub, err := publish.New(ctx, publish.Options{Project: testProject, Topic: topic, Timeout: 5 * time.Second, CreateTopic: true})
+	r := &rig{t: t, collection: emulator.UniqueName("claims-"), logs: &emulator.Buffer{}}
+	vars := map[string]string{
+		"GOOGLE_CLOUD_PROJECT":    testProject,
+		"FIRESTORE_EMULATOR_HOST": emulator.FirestoreHost(t),
+		"PUBSUB_EMULATOR_HOST":    emulator.PubSubHost(t),
+		"PUBSUB_TOPIC":            topic,
+		"DEDUPE_COLLECTION":       r.collection,
+		"GEMINI_WEBHOOK_SECRETS":  testSecretText,
+		"REQUEST_TIMEOUT":         "5s",
+		"LOG_LEVEL":               "debug",
+	}
+	for k, v := range o.env {
+		vars[k] = v
+	}
+	cfg, err := LoadConfig(env(vars))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { pub.Stop() })
-	ps, err := pubsub.NewClient(ctx, testProject)
+	if r.secret, err = verify.ParseSecret(testSecretText); err != nil {
+		t.Fatal(err)
+	}
+	rcv, err := New(ctx, cfg, WithLogOutput(r.logs))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ps.Close() })
-	sub := "projects/" + testProject + "/subscriptions/" + topic
-	if _, err := ps.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
-		Name: sub, Topic: publish.TopicName(testProject, topic), AckDeadlineSeconds: 60,
+	t.Cleanup(func() { rcv.Shutdown(context.Background()) })
+	r.handler = rcv.Handler
+	if r.fs, err = firestore.NewClient(ctx, testProject); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.fs.Close() })
+	if r.ps, err = pubsub.NewClient(ctx, testProject); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.ps.Close() })
+	r.sub = "projects/" + testProject + "/subscriptions/" + topic
+	if _, err := r.ps.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
+		Name: r.sub, Topic: publish.TopicName(testProject, topic), AckDeadlineSeconds: 60,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, secret: secret, fs: fs, collection: emulator.UniqueName("claims-"), ps: ps, sub: sub, logs: &emulator.Buffer{}}
-	claims := dedupe.NewFirestore(fs, r.collection, dedupe.Options{Lease: o.lease, Retention: DefaultRetention})
-	r.handler = NewHandler(
-		verify.New(verify.Options{}, verify.NewHMAC(secret)),
-		claims, pub,
-		HandlerOptions{Logger: NewLogger(r.logs, -8), MaxBodyBytes: o.maxBody, RequestTimeout: 5 * time.Second, Project: testProject},
-	)
 	srv := httptest.NewServer(r.handler)
 	t.Cleanup(srv.Close)
 	r.url = srv.URL

@@ -105,7 +105,23 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Receiver, error) {
 		}()
 		r.closers = append(r.closers, func() error { stop(); <-done; return nil })
 	}
-	v := verify.New(verify.Options{Tolerance: cfg.Tolerance}, static)
+	// Dynamic deliveries are verified with the keys of the pinned JWKS,
+	// fetched on the first dynamic delivery, never at start-up.
+	keys := verify.NewJWKS(cfg.JWKSURL.String(), verify.JWKSOptions{})
+	r.closers = append(r.closers, func() error { keys.Close(); return nil })
+	v := verify.New(verify.Options{Tolerance: cfg.Tolerance},
+		static,
+		verify.NewV1a(keys),
+		verify.NewJWT(keys, verify.JWTOptions{
+			Audience:         cfg.JWTAudience,
+			Issuer:           cfg.JWTIssuer,
+			AllowUnboundBody: cfg.JWTAllowUnboundBody,
+			Tolerance:        cfg.Tolerance,
+		}),
+	)
+	if len(cfg.Secrets)+len(cfg.FileSecrets) == 0 {
+		logger.Warn("no static signing secret configured (GEMINI_WEBHOOK_SECRETS, GEMINI_WEBHOOK_SECRETS_FILE): only dynamic deliveries can be verified")
+	}
 	r.Handler = NewHandler(v, o.claims, o.publisher, HandlerOptions{
 		Logger:          logger,
 		MaxBodyBytes:    cfg.MaxBodyBytes,

@@ -94,12 +94,12 @@ func TestSecretsFileRotation(t *testing.T) {
 	}
 	eventually := func(what string, cond func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			if cond() {
 				return
 			}
 		}
-		t.Fatalf("%s: not within 5s", what)
+		t.Fatalf("%s: not within 20s", what)
 	}
 
 	if status(old) != 200 || status(rotated) != 401 {
@@ -111,12 +111,12 @@ func TestSecretsFileRotation(t *testing.T) {
 		t.Error("during the overlap the old secret must still verify")
 	}
 	write("whsec_not base64!")
-	time.Sleep(100 * time.Millisecond)
+	eventually("the unusable file is reported", func() bool { return strings.Contains(logs.String(), "secrets file unusable") })
 	if status(rotated) != 200 || status(old) != 200 {
 		t.Error("an unusable file must leave the secrets in use")
 	}
-	if !strings.Contains(logs.String(), "secrets file unusable") || strings.Contains(logs.String(), "not base64") {
-		t.Errorf("unusable file not logged, or logged with its content:\n%s", logs)
+	if strings.Contains(logs.String(), "not base64") {
+		t.Errorf("the unusable file's content reached the log:\n%s", logs)
 	}
 	write(rotatedSecretText)
 	eventually("the old secret is revoked", func() bool { return status(old) == 401 })
