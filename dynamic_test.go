@@ -3,9 +3,11 @@ package geminihook
 import (
 	"crypto"
 	"crypto/ed25519"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -122,6 +124,22 @@ func TestDynamicDeliveries(t *testing.T) {
 		return req
 	}
 
+	// forge builds a token with the given alg; key nil means no signature.
+	forge := func(id, alg string, key []byte) *http.Request {
+		req := r.request(id, time.Now(), body)
+		h, _ := json.Marshal(map[string]string{"alg": alg, "typ": "JWT", "kid": "rsa-1"})
+		c, _ := json.Marshal(map[string]any{"body_sha256": hex.EncodeToString(sum[:]), "iat": time.Now().Unix(), "exp": time.Now().Unix() + 300})
+		input := b64url(h) + "." + b64url(c)
+		var sig []byte
+		if key != nil {
+			m := hmac.New(sha256.New, key)
+			m.Write([]byte(input))
+			sig = m.Sum(nil)
+		}
+		req.Header.Set("webhook-signature", input+"."+b64url(sig))
+		return req
+	}
+
 	// Rejections first, so that the subscription must stay empty.
 	rejections := []struct {
 		name   string
@@ -132,6 +150,9 @@ func TestDynamicDeliveries(t *testing.T) {
 		{"JWT describing another event", jwt("msg_dyn_other", map[string]any{"type": "video.generated", "data": map[string]any{"id": "op_2"}}), 401},
 		{"JWT not bound to the body", jwt("msg_dyn_unbound", nil), 401},
 		{"JWT expired", jwt("msg_dyn_expired", map[string]any{"body_sha256": hex.EncodeToString(sum[:]), "exp": time.Now().Add(-time.Hour).Unix()}), 401},
+		{"JWT with alg none", forge("msg_dyn_none", "none", nil), 401},
+		// The classic confusion: HMAC keyed with the RSA public key.
+		{"JWT HS256 keyed with the RSA public key", forge("msg_dyn_hs256", "HS256", x509.MarshalPKCS1PublicKey(&rsaKey.PublicKey)), 401},
 	}
 	for _, c := range rejections {
 		if resp, answer := r.do(c.req); resp.StatusCode != c.status {
