@@ -119,7 +119,11 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Receiver, error) {
 			Tolerance:        cfg.Tolerance,
 		}),
 	)
-	if len(cfg.Secrets)+len(cfg.FileSecrets) == 0 {
+	switch {
+	case len(cfg.Secrets)+len(cfg.FileSecrets) > 0:
+	case cfg.SecretsFile != "":
+		logger.Warn("GEMINI_WEBHOOK_SECRETS_FILE holds no secret yet: static deliveries are refused (and retried by Gemini) until one is stored")
+	default:
 		logger.Warn("no static signing secret configured (GEMINI_WEBHOOK_SECRETS, GEMINI_WEBHOOK_SECRETS_FILE): only dynamic deliveries can be verified")
 	}
 	r.Handler = NewHandler(v, o.claims, o.publisher, HandlerOptions{

@@ -29,13 +29,13 @@ func readSecretsFile(path string) ([]verify.Secret, error) {
 	return parseSecretsFile(path, b)
 }
 
+// parseSecretsFile accepts a file with no secret: a deployment starts with
+// an empty secret before Gemini has issued one, and static deliveries are
+// refused (and retried by Gemini) until it is stored.
 func parseSecretsFile(path string, b []byte) ([]verify.Secret, error) {
 	secrets, err := verify.ParseSecrets(string(b))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(secrets) == 0 {
-		return nil, fmt.Errorf("%s holds no secret", path)
 	}
 	return secrets, nil
 }
@@ -58,10 +58,18 @@ func readSmallFile(path string) ([]byte, error) {
 
 // watchSecrets re-reads the secrets file every interval until ctx ends and,
 // whenever its content changes, hands the static secrets plus the file's to
-// set. A file that cannot be read or parsed leaves the secrets in use (so
-// deliveries go on verifying) and is logged, without its content.
+// set. A file that cannot be read or parsed, or that was emptied after
+// holding secrets, leaves the secrets in use (so deliveries go on
+// verifying) and is logged once, without its content.
 func watchSecrets(ctx context.Context, path string, static []verify.Secret, interval time.Duration, set func(...verify.Secret), log *slog.Logger) {
-	last, _ := readSmallFile(path)
+	var (
+		// The first check applies the file whatever it holds: it may
+		// have changed since start-up read it.
+		last     []byte
+		first    = true
+		inUse    int // secrets of the file in use
+		reported string
+	)
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
@@ -71,19 +79,29 @@ func watchSecrets(ctx context.Context, path string, static []verify.Secret, inte
 		case <-t.C:
 		}
 		b, err := readSmallFile(path)
-		if err == nil && bytes.Equal(b, last) {
+		if err == nil && !first && bytes.Equal(b, last) {
 			continue
 		}
+		last = b
 		var secrets []verify.Secret
 		if err == nil {
 			secrets, err = parseSecretsFile(path, b)
 		}
+		if err == nil && len(secrets) == 0 && inUse > 0 {
+			err = fmt.Errorf("%s holds no secret any more", path)
+		}
 		if err != nil {
-			log.Error("secrets file unusable; keeping the secrets in use", "variable", "GEMINI_WEBHOOK_SECRETS_FILE", "error", err.Error())
+			if msg := err.Error(); msg != reported {
+				log.Error("secrets file unusable; keeping the secrets in use", "variable", "GEMINI_WEBHOOK_SECRETS_FILE", "error", msg)
+				reported = msg
+			}
 			continue
 		}
-		last = b
+		reported = ""
 		set(append(append([]verify.Secret{}, static...), secrets...)...)
-		log.Info("secrets file reloaded", "variable", "GEMINI_WEBHOOK_SECRETS_FILE", "secrets", len(secrets))
+		if !first {
+			log.Info("secrets file reloaded", "variable", "GEMINI_WEBHOOK_SECRETS_FILE", "secrets", len(secrets))
+		}
+		first, inUse = false, len(secrets)
 	}
 }

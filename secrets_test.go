@@ -34,7 +34,11 @@ func TestSecretsFileAtStartup(t *testing.T) {
 	if err != nil || len(c.FileSecrets) != 2 || c.SecretsFile != good {
 		t.Fatalf("good file: %+v %v", c, err)
 	}
-	for name, path := range map[string]string{"bad": bad, "empty": empty, "missing": filepath.Join(dir, "none")} {
+	// A new deployment's secret is empty until Gemini issues one.
+	if c, err := LoadConfig(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "p", "GEMINI_WEBHOOK_SECRETS_FILE": empty})); err != nil || len(c.FileSecrets) != 0 {
+		t.Errorf("empty file: %v, want accepted with no secret", err)
+	}
+	for name, path := range map[string]string{"bad": bad, "missing": filepath.Join(dir, "none")} {
 		_, err := LoadConfig(env(map[string]string{"GOOGLE_CLOUD_PROJECT": "p", "GEMINI_WEBHOOK_SECRETS_FILE": path}))
 		var ce *ConfigError
 		if !errors.As(err, &ce) || ce.Variable != "GEMINI_WEBHOOK_SECRETS_FILE" {
@@ -128,3 +132,49 @@ func TestSecretsFileRotation(t *testing.T) {
 type publisherFunc func() (string, error)
 
 func (f publisherFunc) Publish(context.Context, publish.Message) (string, error) { return f() }
+
+// A deployment starts with an empty secret; the first secret stored is
+// picked up without a restart.
+func TestSecretsFileStartsEmpty(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "secrets")
+	os.WriteFile(path, []byte("\n"), 0o600)
+	cfg, err := LoadConfig(env(map[string]string{"GEMINI_WEBHOOK_SECRETS_FILE": path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &emulator.Buffer{}
+	r, err := New(context.Background(), cfg,
+		WithClaimStore(dedupe.NewMemory(dedupe.Options{})),
+		WithPublisher(publisherFunc(func() (string, error) { return "m1", nil }), nil),
+		WithLogOutput(logs),
+		func(o *options) { o.secretsReload = 20 * time.Millisecond })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Shutdown(context.Background())
+	secret, _ := verify.ParseSecret(testSecretText)
+	deliver := func() int {
+		stamp := strconv.FormatInt(time.Now().Unix(), 10)
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
+		req.Header.Set("webhook-id", "msg_first")
+		req.Header.Set("webhook-timestamp", stamp)
+		req.Header.Set("webhook-signature", verify.SignV1(secret, "msg_first", stamp, []byte("{}")))
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	if got := deliver(); got != 401 {
+		t.Fatalf("before any secret: %d, want 401", got)
+	}
+	os.WriteFile(path+".tmp", []byte(testSecretText), 0o600)
+	os.Rename(path+".tmp", path)
+	for deadline := time.Now().Add(20 * time.Second); deliver() != 200; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the stored secret was not picked up within 20s")
+		}
+	}
+	if strings.Contains(logs.String(), "unusable") {
+		t.Errorf("an empty secret at start-up is expected, not an error:\n%s", logs)
+	}
+}
