@@ -5,6 +5,7 @@ GO ?= go
 .PHONY: test check-tools vet fmt-check build serve
 
 test: check-tools fmt-check
+	terraform fmt -check -recursive terraform
 	scripts/with-emulators sh -c '$(GO) vet ./... && $(GO) test -race -count=1 ./...'
 
 # Everything `make test` needs on a fresh machine, with the command that
@@ -13,6 +14,7 @@ check-tools:
 	@command -v $(GO) >/dev/null || { echo "Go is not installed: see https://go.dev/doc/install" >&2; exit 1; }
 	@command -v gcc >/dev/null || { echo "gcc is needed by go test -race: apt-get install -y gcc" >&2; exit 1; }
 	@command -v curl >/dev/null || { echo "curl is needed to wait for the emulators: apt-get install -y curl" >&2; exit 1; }
+	@command -v terraform >/dev/null || { echo "terraform (1.11 or newer) is needed for terraform fmt: see https://developer.hashicorp.com/terraform/install" >&2; exit 1; }
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
