@@ -56,41 +56,40 @@ type Envelope struct {
 	Metadata map[string]string
 }
 
-type rawEnvelope struct {
-	Type         json.RawMessage            `json:"type"`
-	Version      json.RawMessage            `json:"version"`
-	Timestamp    json.RawMessage            `json:"timestamp"`
-	UserMetadata map[string]json.RawMessage `json:"user_metadata"`
-	Data         struct {
-		ID           json.RawMessage            `json:"id"`
-		UserMetadata map[string]json.RawMessage `json:"user_metadata"`
-	} `json:"data"`
-}
-
 // ParseEnvelope reads the routing fields of a webhook body. It never fails:
 // a body that is not a JSON object yields an Envelope of type UnknownType,
-// because a verified delivery is an event even when we cannot read it.
+// because a verified delivery is an event even when we cannot read it. Each
+// field is read on its own, so one field of an unexpected shape costs only
+// that field, never the event's type.
 //
 // user_metadata is looked for at the top level and inside data (Gemini's
 // documentation does not say where it sits); top-level wins on a clash. Only
 // string and number values whose key matches [A-Za-z0-9_]{1,64} and whose
 // value fits MaxAttributeValue are kept.
 func ParseEnvelope(body []byte) Envelope {
-	var raw rawEnvelope
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return Envelope{Type: UnknownType}
-	}
 	e := Envelope{Type: UnknownType}
-	if t, ok := scalar(raw.Type, false); ok && t != "" {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return e
+	}
+	if t, ok := scalar(top["type"], false); ok && t != "" {
 		e.Type = t
 		if canon, ok := aliases[t]; ok {
 			e.Type, e.OriginalType = canon, t
 		}
 	}
-	e.Version, _ = scalar(raw.Version, false)
-	e.Timestamp, _ = scalar(raw.Timestamp, false)
-	e.ResourceID, _ = scalar(raw.Data.ID, true)
-	for _, md := range []map[string]json.RawMessage{raw.Data.UserMetadata, raw.UserMetadata} {
+	e.Version, _ = scalar(top["version"], false)
+	e.Timestamp, _ = scalar(top["timestamp"], false)
+	var data map[string]json.RawMessage
+	if raw, ok := top["data"]; ok && json.Unmarshal(raw, &data) != nil {
+		data = nil
+	}
+	e.ResourceID, _ = scalar(data["id"], true)
+	for _, raw := range []json.RawMessage{data["user_metadata"], top["user_metadata"]} {
+		var md map[string]json.RawMessage
+		if raw == nil || json.Unmarshal(raw, &md) != nil {
+			continue
+		}
 		for k, v := range md {
 			if !metaKey(k) {
 				continue

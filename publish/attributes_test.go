@@ -28,6 +28,11 @@ func TestParseEnvelope(t *testing.T) {
 		{"empty type", `{"type":""}`, Envelope{Type: UnknownType}},
 		{"type too long", `{"type":"` + long + `"}`, Envelope{Type: UnknownType}},
 		{"id an object", `{"type":"a","data":{"id":{"x":1}}}`, Envelope{Type: "a"}},
+		// One field of an unexpected shape costs that field only.
+		{"metadata not an object", `{"type":"batch.succeeded","data":{"id":"b","user_metadata":"oops"},"user_metadata":7}`,
+			Envelope{Type: "batch.succeeded", ResourceID: "b"}},
+		{"data not an object", `{"type":"batch.expired","version":"v1","data":"b"}`, Envelope{Type: "batch.expired", Version: "v1"}},
+		{"version a number", `{"type":"batch.expired","version":1,"data":{"id":"b"}}`, Envelope{Type: "batch.expired", ResourceID: "b"}},
 		{"metadata top level", `{"type":"a","user_metadata":{"team":"ml","run":7,"ok":true,"nested":{"a":1},"bad key":"x","long":"` + long + `"}}`,
 			Envelope{Type: "a", Metadata: map[string]string{"team": "ml", "run": "7"}}},
 		{"metadata in data, top level wins", `{"type":"a","user_metadata":{"team":"top"},"data":{"id":"i","user_metadata":{"team":"inner","job":"j1"}}}`,
