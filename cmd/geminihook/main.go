@@ -1,11 +1,15 @@
-// Command geminihook runs the Gemini webhook receiver locally.
+// Command geminihook runs the Gemini webhook receiver locally and gives its
+// users the tools around it.
 //
-//	geminihook serve
+//	geminihook serve                 run the receiver (embedded mode when nothing is configured)
+//	geminihook send                  sign and post realistic deliveries; a load generator
+//	geminihook secret new            a fresh whsec_ signing secret
+//	geminihook keys new              an Ed25519 key pair and its JWKS
+//	geminihook jwks serve            serve a JWKS on loopback
+//	geminihook tail                  print the events arriving on a subscription
+//	geminihook webhooks ...          manage Gemini webhooks (WebhookService API)
 //
-// serves the registered GeminiWebhook function on PORT (default 8080). With
-// no GOOGLE_CLOUD_PROJECT and no emulator configured it runs in embedded
-// mode: claims in memory, an in-process Pub/Sub server whose messages are
-// printed, and a generated signing secret when none is configured.
+// Exit codes: 0 success, 1 failure, 2 bad usage.
 package main
 
 import (
@@ -13,144 +17,80 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
-	"time"
 
-	"github.com/geminihook/geminihook"
-	"github.com/geminihook/geminihook/dedupe"
-	"github.com/geminihook/geminihook/publish/embedded"
-	"github.com/geminihook/geminihook/verify"
+	"github.com/spf13/cobra"
 )
-
-const usage = `Usage: geminihook <command>
-
-Commands:
-  serve    run the webhook receiver on $PORT (default 8080)
-
-Configuration is read from the environment; see the README.
-`
 
 func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprint(os.Stderr, usage)
-		os.Exit(2)
-	}
-	switch os.Args[1] {
-	case "serve":
-		if len(os.Args) > 2 {
-			fmt.Fprintf(os.Stderr, "geminihook serve: unexpected argument %q\n\n%s", os.Args[2], usage)
-			os.Exit(2)
-		}
-		if err := serve(os.Stdout, os.Stderr); err != nil {
-			fmt.Fprintln(os.Stderr, "geminihook serve:", err)
-			os.Exit(1)
-		}
-	case "help", "-h", "--help":
-		fmt.Print(usage)
-	default:
-		fmt.Fprintf(os.Stderr, "geminihook: unknown command %q\n\n%s", os.Args[1], usage)
-		os.Exit(2)
-	}
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// Server timeouts: the receiver reads small bodies and answers within
-// REQUEST_TIMEOUT, so a client that takes longer is slow or hostile.
-const (
-	readHeaderTimeout = 5 * time.Second
-	idleTimeout       = 60 * time.Second
-	maxHeaderBytes    = 64 << 10
-	// shutdownGrace is what Cloud Run allows after SIGTERM, less a margin.
-	shutdownGrace = 8 * time.Second
-)
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ error }
 
-func serve(stdout, stderr io.Writer) error {
-	cfg, err := geminihook.LoadConfig(os.LookupEnv)
-	if err != nil {
-		return fmt.Errorf("configuration: %w", err)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+func (e usageError) Unwrap() error { return e.error }
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	// Interrupted, a command stops what it is doing and exits cleanly
+	// (serve drains its deliveries first).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-
-	var opts []geminihook.Option
-	if cfg.Embedded() {
-		if opts, err = embeddedMode(ctx, &cfg, stdout); err != nil {
-			return err
-		}
+	cmd, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return 0
 	}
-	rcv, err := geminihook.New(ctx, cfg, opts...)
-	if err != nil {
-		return err
+	fmt.Fprintf(stderr, "%s: %v\n", cmd.CommandPath(), err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+		return 2
 	}
-	geminihook.Install(rcv)
-
-	srv := &http.Server{
-		// The very function registered with the functions framework.
-		Handler:           http.HandlerFunc(geminihook.GeminiWebhook),
-		ReadHeaderTimeout: readHeaderTimeout,
-		// A body of MAX_BODY_BYTES at a modest 64 KiB/s, and the work.
-		ReadTimeout:    readHeaderTimeout + time.Duration(cfg.MaxBodyBytes/(64<<10))*time.Second,
-		WriteTimeout:   readHeaderTimeout + time.Duration(cfg.MaxBodyBytes/(64<<10))*time.Second + cfg.RequestTimeout + 5*time.Second,
-		IdleTimeout:    idleTimeout,
-		MaxHeaderBytes: maxHeaderBytes,
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", strconv.Itoa(cfg.Port)))
-	if err != nil {
-		rcv.Shutdown(context.Background())
-		return err
-	}
-	fmt.Fprintf(stderr, "geminihook: serving %s on http://localhost:%d/\n", geminihook.FunctionName, cfg.Port)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		rcv.Shutdown(context.Background())
-		return err
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(stderr, "geminihook: shutting down: finishing deliveries in flight")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	// The server stops accepting and waits for its handlers; the receiver
-	// then flushes the publisher and closes its clients.
-	err = errors.Join(srv.Shutdown(sctx), rcv.Shutdown(sctx))
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("deliveries still in flight after %v: %w", shutdownGrace, err)
-	}
-	fmt.Fprintln(stderr, "geminihook: stopped")
-	return err
+	return 1
 }
 
-func embeddedMode(ctx context.Context, cfg *geminihook.Config, stdout io.Writer) ([]geminihook.Option, error) {
-	fmt.Fprint(stdout, `
-  ==================================================================
-   EMBEDDED MODE: claims are kept in memory and events go to an
-   in-process Pub/Sub server. NOTHING IS DURABLE: everything is lost
-   when this process stops. Set GOOGLE_CLOUD_PROJECT (or the emulator
-   hosts) to use Firestore and Pub/Sub.
-  ==================================================================
-`)
-	if len(cfg.Secrets) == 0 {
-		text := verify.GenerateSecret()
-		s, err := verify.ParseSecret(text)
-		if err != nil {
-			return nil, err
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "geminihook",
+		Short:         "Receive Gemini API webhooks: verify, dedupe, publish to Pub/Sub",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Args:          cobra.NoArgs,
+		// A bare "geminihook" prints the help and counts as a usage error.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.Help()
+			return usageError{errors.New("a command is required")}
+		},
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(newServeCmd(), newSendCmd(), newSecretCmd(), newKeysCmd(), newJWKSCmd(), newTailCmd(), newWebhooksCmd())
+	// Unknown commands and wrong argument counts are usage errors too.
+	wrapArgs(root)
+	return root
+}
+
+// wrapArgs makes every argument-count error of cmd and its children a
+// usageError.
+func wrapArgs(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		wrapArgs(c)
+	}
+	if cmd.Args == nil {
+		return
+	}
+	check := cmd.Args
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if err := check(c, args); err != nil {
+			return usageError{err}
 		}
-		cfg.Secrets = []verify.Secret{s}
-		fmt.Fprintf(stdout, "\n  No GEMINI_WEBHOOK_SECRETS set; generated a secret for this run:\n\n    %s\n\n", text)
+		return nil
 	}
-	srv, err := embedded.Start(ctx, cfg.Topic, cfg.RequestTimeout, stdout)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(stdout, "  Published messages are printed below (topic %s).\n\n", cfg.Topic)
-	return []geminihook.Option{
-		geminihook.WithClaimStore(dedupe.NewMemory(dedupe.Options{Lease: cfg.Lease, Retention: cfg.Retention})),
-		geminihook.WithPublisher(srv, srv.Stop),
-	}, nil
 }
