@@ -15,15 +15,7 @@ import (
 )
 
 func newJWKSCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "jwks",
-		Short: "A local JWKS for testing dynamic webhooks",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.Help()
-			return usageError{errors.New("a subcommand is required")}
-		},
-	}
+	cmd := newGroupCmd("jwks", "A local JWKS for testing dynamic webhooks")
 	var dir, addr string
 	serveCmd := &cobra.Command{
 		Use:   "serve",

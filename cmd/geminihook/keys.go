@@ -25,15 +25,7 @@ const (
 )
 
 func newKeysCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "keys",
-		Short: "Key pairs for testing dynamic webhooks locally",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.Help()
-			return usageError{errors.New("a subcommand is required")}
-		},
-	}
+	cmd := newGroupCmd("keys", "Key pairs for testing dynamic webhooks locally")
 	var out, kind string
 	var force bool
 	newCmd := &cobra.Command{

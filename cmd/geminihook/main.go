@@ -94,3 +94,17 @@ func wrapArgs(cmd *cobra.Command) {
 		return nil
 	}
 }
+
+// newGroupCmd is a command that only holds subcommands: run bare, it
+// prints its help and is a usage error.
+func newGroupCmd(use, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.Help()
+			return usageError{errors.New("a subcommand is required")}
+		},
+	}
+}

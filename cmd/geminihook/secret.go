@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -10,15 +9,7 @@ import (
 )
 
 func newSecretCmd() *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "secret",
-		Short: "Static signing secrets",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cmd.Help()
-			return usageError{errors.New("a subcommand is required")}
-		},
-	}
+	cmd := newGroupCmd("secret", "Static signing secrets")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "new",
 		Short: "Print a fresh whsec_ secret (32 random bytes), for local receivers and tests",
