@@ -1,11 +1,17 @@
 package geminihook
 
 import (
+	"context"
 	"fmt"
+	"go/ast"
+	"go/build"
+	goparser "go/parser"
+	"go/token"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -18,6 +24,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/geminihook/geminihook/dedupe"
+	"github.com/geminihook/geminihook/examples/subscriber"
 	"github.com/geminihook/geminihook/verify"
 )
 
@@ -73,6 +80,31 @@ var tfExpectedGrants = map[string]string{
 	"google_pubsub_topic_iam_member.pubsub_agent_dead_letters": "roles/pubsub.publisher",
 	// ...and acknowledges on the subscription it came from.
 	"google_pubsub_subscription_iam_member.pubsub_agent_acks_dead_letters": "roles/pubsub.subscriber",
+
+	// Only with deploy_example_subscriber (count), see tfSubscriberOnly.
+	// The example subscriber reads and writes its handled ids; the same
+	// condition as the receiver's limits it to the same database.
+	"google_project_iam_member.subscriber_uses_firestore": "roles/datastore.user",
+	// Its trigger's identity invokes its Cloud Run service, and nothing else.
+	// Pub/Sub events need no eventarc.eventReceiver; the service agents get
+	// their roles with their APIs.
+	"google_cloud_run_v2_service_iam_member.subscriber_trigger_invokes": "roles/run.invoker",
+}
+
+// tfSubscriberOnly is everything deploy_example_subscriber adds: each
+// exists only when it is true (count = var.deploy_example_subscriber ? 1 : 0),
+// so the default deployment is the receiver alone.
+var tfSubscriberOnly = []string{
+	"data.archive_file.subscriber_source",
+	"google_storage_bucket_object.subscriber_source",
+	"google_service_account.subscriber",
+	"google_service_account.subscriber_trigger",
+	"time_sleep.subscriber_iam_propagation",
+	"google_cloudfunctions2_function.subscriber",
+	"google_project_iam_member.subscriber_uses_firestore",
+	"google_cloud_run_v2_service_iam_member.subscriber_trigger_invokes",
+	"google_firestore_field.subscriber_expire_at",
+	"google_firestore_field.subscriber_handled_at",
 }
 
 // tfUnconditionalProjectGrants are the project-level grants allowed without
@@ -86,6 +118,7 @@ var tfIndexExemptions = []string{dedupe.TTLField, "received_at", "lease_until"}
 type tfModule struct {
 	files     map[string][]byte // path -> content, every .tf and .tfvars
 	resources map[string]*hclsyntax.Block
+	data      map[string]*hclsyntax.Block // by "data.type.name"
 	variables map[string]*hclsyntax.Block
 	locals    map[string]*hclsyntax.Attribute
 	// ctx evaluates the expressions that depend only on variable defaults
@@ -98,6 +131,7 @@ func loadTerraform(t *testing.T) *tfModule {
 	m := &tfModule{
 		files:     map[string][]byte{},
 		resources: map[string]*hclsyntax.Block{},
+		data:      map[string]*hclsyntax.Block{},
 		variables: map[string]*hclsyntax.Block{},
 		locals:    map[string]*hclsyntax.Attribute{},
 	}
@@ -130,6 +164,8 @@ func loadTerraform(t *testing.T) *tfModule {
 			switch b.Type {
 			case "resource":
 				m.resources[b.Labels[0]+"."+b.Labels[1]] = b
+			case "data":
+				m.data["data."+b.Labels[0]+"."+b.Labels[1]] = b
 			case "variable":
 				m.variables[b.Labels[0]] = b
 			case "locals":
@@ -225,25 +261,30 @@ func (m *tfModule) str(t *testing.T, expr hclsyntax.Expression) string {
 	return v.AsString()
 }
 
-// reference returns "var.x", "local.y" or "google_x.name.attr" when expr is a
-// plain reference, and "" otherwise.
+// reference returns "var.x", "local.y", "google_x.name.attr" or
+// "google_x.name[0].attr" when expr is a plain reference, and "" otherwise.
 func tfReference(expr hclsyntax.Expression) string {
 	e, ok := expr.(*hclsyntax.ScopeTraversalExpr)
 	if !ok {
 		return ""
 	}
-	var parts []string
+	var b strings.Builder
 	for _, step := range e.Traversal {
 		switch s := step.(type) {
 		case hcl.TraverseRoot:
-			parts = append(parts, s.Name)
+			b.WriteString(s.Name)
 		case hcl.TraverseAttr:
-			parts = append(parts, s.Name)
+			b.WriteString("." + s.Name)
+		case hcl.TraverseIndex:
+			if s.Key.Type() != cty.Number {
+				return ""
+			}
+			fmt.Fprintf(&b, "[%s]", s.Key.AsBigFloat().Text('f', -1))
 		default:
 			return ""
 		}
 	}
-	return strings.Join(parts, ".")
+	return b.String()
 }
 
 // objectKeys returns the keys an object expression is known to have: keys
@@ -287,10 +328,20 @@ func (m *tfModule) objectKeys(t *testing.T, expr hclsyntax.Expression) map[strin
 	return keys
 }
 
+// function is the receiver's function.
 func (m *tfModule) function(t *testing.T) *hclsyntax.Block {
 	t.Helper()
-	_, f := m.resource(t, "google_cloudfunctions2_function")
-	return f
+	return m.block(t, "google_cloudfunctions2_function.receiver")
+}
+
+// block returns the resource at addr.
+func (m *tfModule) block(t *testing.T, addr string) *hclsyntax.Block {
+	t.Helper()
+	b, ok := m.resources[addr]
+	if !ok {
+		t.Fatalf("no %s", addr)
+	}
+	return b
 }
 
 // functionEnvironment is what the function's environment_variables sets.
@@ -452,18 +503,21 @@ func TestTerraformDefaultsMatchContract(t *testing.T) {
 }
 
 // Firestore deletes claims through a TTL policy on the claim store's expiry
-// field, in the collection the receiver writes to.
+// field, in the collection the receiver writes to; and the example
+// subscriber's records through one on theirs, in its collection.
 func TestTerraformFirestoreTTL(t *testing.T) {
 	t.Parallel()
 	m := loadTerraform(t)
-	var ttl, exempt []string
+	ttl := map[string][]string{}    // collection reference -> TTL fields
+	exempt := map[string][]string{} // collection reference -> fields without single-field indexes
 	for addr, b := range m.resources {
 		if !strings.HasPrefix(addr, "google_firestore_field.") {
 			continue
 		}
 		field := m.str(t, tfAttr(t, b, "field"))
-		if got := tfReference(tfAttr(t, b, "collection")); got != "var.dedupe_collection" {
-			t.Errorf("%s: collection = %q, want var.dedupe_collection, the collection the receiver is given", addr, got)
+		coll := tfReference(tfAttr(t, b, "collection"))
+		if coll != "var.dedupe_collection" && coll != "var.subscriber_collection" {
+			t.Errorf("%s: collection = %q, want var.dedupe_collection or var.subscriber_collection, the collections the receiver and the example subscriber are given", addr, coll)
 		}
 		if got := tfReference(tfAttr(t, b, "database")); got != "var.firestore_database" {
 			t.Errorf("%s: database = %q, want var.firestore_database", addr, got)
@@ -471,23 +525,63 @@ func TestTerraformFirestoreTTL(t *testing.T) {
 		for _, nb := range b.Body.Blocks {
 			switch nb.Type {
 			case "ttl_config":
-				ttl = append(ttl, field)
+				ttl[coll] = append(ttl[coll], field)
 			case "index_config":
 				if len(nb.Body.Attributes)+len(nb.Body.Blocks) != 0 {
 					t.Errorf("%s: index_config must be empty to exempt %s from single-field indexes", addr, field)
 				}
-				exempt = append(exempt, field)
+				exempt[coll] = append(exempt[coll], field)
 			}
 		}
 	}
-	if !slices.Equal(ttl, []string{dedupe.TTLField}) {
-		t.Errorf("TTL policies on %q, want exactly one on %q (dedupe.TTLField)", ttl, dedupe.TTLField)
+	expiry, timestamps := subscriberRecordFields(t)
+	for coll, want := range map[string]struct{ ttl, exempt []string }{
+		"var.dedupe_collection":     {[]string{dedupe.TTLField}, tfIndexExemptions},
+		"var.subscriber_collection": {[]string{expiry}, timestamps},
+	} {
+		if !slices.Equal(ttl[coll], want.ttl) {
+			t.Errorf("%s: TTL policies on %q, want exactly one on %q", coll, ttl[coll], want.ttl)
+		}
+		got := slices.Sorted(slices.Values(exempt[coll]))
+		if w := slices.Sorted(slices.Values(want.exempt)); !slices.Equal(got, w) {
+			t.Errorf("%s: index exemptions on %q, want %q", coll, got, w)
+		}
 	}
-	slices.Sort(exempt)
-	want := slices.Sorted(slices.Values(tfIndexExemptions))
-	if !slices.Equal(exempt, want) {
-		t.Errorf("index exemptions on %q, want %q", exempt, want)
+}
+
+// subscriberRecordFields reads, from examples/subscriber/firestore.go, the
+// Firestore name of the expiry of a handled-id record (its ExpireAt field)
+// and of every timestamp of the record.
+func subscriberRecordFields(t *testing.T) (expiry string, timestamps []string) {
+	t.Helper()
+	path := filepath.Join("examples", "subscriber", "firestore.go")
+	f, err := goparser.ParseFile(token.NewFileSet(), path, nil, goparser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
 	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		ts, ok := n.(*ast.TypeSpec)
+		if !ok || ts.Name.Name != "handledDoc" {
+			return true
+		}
+		for _, fld := range ts.Type.(*ast.StructType).Fields.List {
+			sel, ok := fld.Type.(*ast.SelectorExpr)
+			if !ok || sel.Sel.Name != "Time" || fld.Tag == nil || len(fld.Names) != 1 {
+				continue
+			}
+			tag, _ := strconv.Unquote(fld.Tag.Value)
+			name, _, _ := strings.Cut(reflect.StructTag(tag).Get("firestore"), ",")
+			timestamps = append(timestamps, name)
+			if fld.Names[0].Name == "ExpireAt" {
+				expiry = name
+			}
+		}
+		return false
+	})
+	if expiry == "" {
+		t.Fatalf("%s: no handledDoc.ExpireAt with a firestore tag", path)
+	}
+	return expiry, timestamps
 }
 
 func TestTerraformIAMRoles(t *testing.T) {
@@ -644,6 +738,7 @@ func TestTerraformLayout(t *testing.T) {
 	m := loadTerraform(t)
 	for _, addr := range []string{
 		"google_cloudfunctions2_function.receiver",
+		"google_cloudfunctions2_function.subscriber",
 		"google_secret_manager_secret.signing",
 		"google_pubsub_topic.events",
 		"google_pubsub_topic.dead_letter",
@@ -654,5 +749,247 @@ func TestTerraformLayout(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(tfDir, "README.md")); err != nil {
 		t.Error(fmt.Errorf("the module has no README: %w", err))
+	}
+}
+
+// The example subscriber is deployed only when deploy_example_subscriber
+// asks for it: every resource it adds is counted by that variable, and
+// nothing named after it escapes the count.
+func TestTerraformSubscriberOnRequest(t *testing.T) {
+	t.Parallel()
+	m := loadTerraform(t)
+	if v, diags := tfAttr(t, m.variables["deploy_example_subscriber"], "default").Value(nil); diags.HasErrors() || !v.RawEquals(cty.False) {
+		t.Errorf("deploy_example_subscriber defaults to %#v, want false", v)
+	}
+	blocks := map[string]*hclsyntax.Block{}
+	maps.Copy(blocks, m.resources)
+	maps.Copy(blocks, m.data)
+	for addr := range blocks {
+		if strings.Contains(addr, "subscriber") && !slices.Contains(tfSubscriberOnly, addr) {
+			t.Errorf("%s is not in tfSubscriberOnly: is it deployed without deploy_example_subscriber?", addr)
+		}
+	}
+	for _, addr := range tfSubscriberOnly {
+		b, ok := blocks[addr]
+		if !ok {
+			t.Errorf("no %s", addr)
+			continue
+		}
+		a, ok := b.Body.Attributes["count"]
+		if !ok {
+			t.Errorf("%s has no count", addr)
+			continue
+		}
+		c, ok := a.Expr.(*hclsyntax.ConditionalExpr)
+		if !ok || tfReference(c.Condition) != "var.deploy_example_subscriber" {
+			t.Errorf("%s: count is not var.deploy_example_subscriber ? 1 : 0", addr)
+			continue
+		}
+		yes, _ := c.TrueResult.Value(nil)
+		no, _ := c.FalseResult.Value(nil)
+		if !yes.RawEquals(cty.NumberIntVal(1)) || !no.RawEquals(cty.NumberIntVal(0)) {
+			t.Errorf("%s: count is var.deploy_example_subscriber ? %#v : %#v, want 1 : 0", addr, yes, no)
+		}
+	}
+}
+
+// The subscriber function runs what examples/subscriber registers, on every
+// event of the topic, with retries, as its own identity, and only its
+// trigger's identity may invoke it.
+func TestTerraformSubscriberFunction(t *testing.T) {
+	t.Parallel()
+	m := loadTerraform(t)
+	f := m.block(t, "google_cloudfunctions2_function.subscriber")
+	build := tfBlock(t, f, "build_config")
+	if got := m.str(t, tfAttr(t, build, "entry_point")); got != subscriber.FunctionName {
+		t.Errorf("subscriber entry_point = %q, want %q, the name examples/subscriber/function.go registers", got, subscriber.FunctionName)
+	}
+	refs := []struct {
+		what string
+		expr hclsyntax.Expression
+		want string
+	}{
+		{"build_config.runtime", tfAttr(t, build, "runtime"), "var.go_runtime"},
+		{"the source object", tfAttr(t, tfBlock(t, tfBlock(t, build, "source"), "storage_source"), "object"), "google_storage_bucket_object.subscriber_source[0].name"},
+		{"the runtime identity", tfAttr(t, tfBlock(t, f, "service_config"), "service_account_email"), "google_service_account.subscriber[0].email"},
+	}
+	trigger := tfBlock(t, f, "event_trigger")
+	refs = append(refs, []struct {
+		what string
+		expr hclsyntax.Expression
+		want string
+	}{
+		{"the trigger's topic", tfAttr(t, trigger, "pubsub_topic"), "google_pubsub_topic.events.id"},
+		{"the trigger's identity", tfAttr(t, trigger, "service_account_email"), "google_service_account.subscriber_trigger[0].email"},
+	}...)
+	for _, r := range refs {
+		if got := tfReference(r.expr); got != r.want {
+			t.Errorf("%s = %q, want %s", r.what, got, r.want)
+		}
+	}
+	for name, want := range map[string]string{
+		"event_type": "google.cloud.pubsub.topic.v1.messagePublished",
+		// Without it, an event whose invocation failed is dropped.
+		"retry_policy": "RETRY_POLICY_RETRY",
+	} {
+		if got := m.str(t, tfAttr(t, trigger, name)); got != want {
+			t.Errorf("event_trigger.%s = %q, want %q", name, got, want)
+		}
+	}
+	if got := m.str(t, tfAttr(t, tfBlock(t, f, "service_config"), "ingress_settings")); got != "ALLOW_INTERNAL_ONLY" {
+		t.Errorf("subscriber ingress_settings = %q, want ALLOW_INTERNAL_ONLY: only Eventarc calls it", got)
+	}
+
+	invoker := m.block(t, "google_cloud_run_v2_service_iam_member.subscriber_trigger_invokes")
+	firestore := m.block(t, "google_project_iam_member.subscriber_uses_firestore")
+	receiverFirestore := m.block(t, "google_project_iam_member.function_uses_firestore")
+	for _, r := range []struct {
+		what string
+		expr hclsyntax.Expression
+		want string
+	}{
+		{"the invoker grant's service", tfAttr(t, invoker, "name"), "google_cloudfunctions2_function.subscriber[0].name"},
+		{"the invoker grant's member", tfAttr(t, invoker, "member"), "google_service_account.subscriber_trigger[0].member"},
+		{"the Firestore grant's member", tfAttr(t, firestore, "member"), "google_service_account.subscriber[0].member"},
+		{"the Firestore grant's condition", tfAttr(t, tfBlock(t, firestore, "condition"), "expression"), tfReference(tfAttr(t, tfBlock(t, receiverFirestore, "condition"), "expression"))},
+	} {
+		if got := tfReference(r.expr); got == "" || got != r.want {
+			t.Errorf("%s = %q, want %s", r.what, got, r.want)
+		}
+	}
+}
+
+// subscriberVariablesRead returns every environment variable the example
+// subscriber looks up when it uses Firestore (without a project it reads
+// fewer). An unusable SUBSCRIBER_COLLECTION makes it stop before it
+// creates a Firestore client; the emulator host keeps a client, should one
+// be created, from looking for credentials.
+func subscriberVariablesRead(t *testing.T) map[string]bool {
+	t.Helper()
+	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1")
+	read := map[string]bool{}
+	subscriber.FromEnv(context.Background(), func(name string) string {
+		read[name] = true
+		switch name {
+		case "GOOGLE_CLOUD_PROJECT":
+			return "p"
+		case "SUBSCRIBER_COLLECTION":
+			return "not/a-collection"
+		}
+		return ""
+	})
+	return read
+}
+
+// Terraform sets every variable the example subscriber reads, and nothing
+// else. (Not parallel: subscriberVariablesRead sets the environment.)
+func TestTerraformSubscriberEnvironment(t *testing.T) {
+	m := loadTerraform(t)
+	set := m.objectKeys(t, tfAttr(t, tfBlock(t, m.block(t, "google_cloudfunctions2_function.subscriber"), "service_config"), "environment_variables"))
+	read := subscriberVariablesRead(t)
+	if len(read) == 0 {
+		t.Fatal("the subscriber read no variable")
+	}
+	for _, name := range slices.Sorted(maps.Keys(read)) {
+		if _, ok := set[name]; !ok {
+			t.Errorf("the example subscriber reads %s, which Terraform does not set", name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		if !read[name] {
+			t.Errorf("Terraform sets %s, which the example subscriber never reads (a typo?)", name)
+		}
+	}
+	for name, want := range map[string]string{
+		"GOOGLE_CLOUD_PROJECT": "var.project_id",
+		// The database the IAM condition and the TTL policy are on.
+		"FIRESTORE_DATABASE":    "var.firestore_database",
+		"SUBSCRIBER_COLLECTION": "var.subscriber_collection",
+		"LOG_LEVEL":             "var.log_level",
+	} {
+		if e, ok := set[name]; ok {
+			if got := tfReference(e); got != want {
+				t.Errorf("subscriber %s = %q, want %s", name, got, want)
+			}
+		}
+	}
+	def, diags := tfAttr(t, m.variables["subscriber_collection"], "default").Value(nil)
+	if diags.HasErrors() || def.Type() != cty.String || def.AsString() != subscriber.DefaultCollection {
+		t.Errorf("subscriber_collection defaults to %#v, the subscriber's default is %q", def, subscriber.DefaultCollection)
+	}
+}
+
+// The subscriber's archive holds its package at the root and every package
+// of this module it imports, directly or not (local.subscriber_packages),
+// in its directory. A package importing the module's root would get the
+// subscriber there: none may.
+func TestTerraformSubscriberSource(t *testing.T) {
+	t.Parallel()
+	m := loadTerraform(t)
+	locals := m.ctx.Variables["local"]
+	dirVal := locals.GetAttr("subscriber_source_dir")
+	if dirVal.Type() != cty.String {
+		t.Fatalf("local.subscriber_source_dir is not a string: %#v", dirVal)
+	}
+	dir := dirVal.AsString()
+	var listed []string
+	for _, v := range locals.GetAttr("subscriber_packages").AsValueSlice() {
+		listed = append(listed, v.AsString())
+	}
+
+	goMod, err := os.ReadFile("go.mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := regexp.MustCompile(`(?m)^module (\S+)`).FindSubmatch(goMod)
+	if mod == nil {
+		t.Fatal("go.mod has no module line")
+	}
+	module := string(mod[1])
+	ctxt := build.Default
+	ctxt.GOOS, ctxt.GOARCH = "linux", "amd64" // Cloud Run's
+	needed := map[string]bool{}
+	var visit func(dir string)
+	visit = func(d string) {
+		p, err := ctxt.ImportDir(d, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", d, err)
+		}
+		if d == dir && p.Name != "subscriber" {
+			t.Fatalf("local.subscriber_source_dir %s holds package %s, not the example subscriber", d, p.Name)
+		}
+		for _, imp := range p.Imports {
+			switch {
+			case imp == module:
+				t.Errorf("%s imports the module's root package, which is the subscriber in its archive", d)
+			case strings.HasPrefix(imp, module+"/"):
+				rel := strings.TrimPrefix(imp, module+"/")
+				if !needed[rel] {
+					needed[rel] = true
+					visit(filepath.FromSlash(rel))
+				}
+			}
+		}
+	}
+	visit(dir)
+	if want := slices.Sorted(maps.Keys(needed)); !slices.Equal(slices.Sorted(slices.Values(listed)), want) {
+		t.Errorf("local.subscriber_packages = %q, but the subscriber needs %q", listed, want)
+	}
+
+	archive := m.data["data.archive_file.subscriber_source"]
+	if archive == nil {
+		t.Fatal("no data.archive_file.subscriber_source")
+	}
+	var forEach string
+	for _, b := range archive.Body.Blocks {
+		if b.Type == "dynamic" && len(b.Labels) == 1 && b.Labels[0] == "source" {
+			forEach = tfReference(tfAttr(t, b, "for_each"))
+		}
+	}
+	if forEach != "local.subscriber_source_files" {
+		t.Errorf("the subscriber's archive is made of %q, want a dynamic source over local.subscriber_source_files", forEach)
+	}
+	if got := tfReference(tfAttr(t, m.block(t, "google_storage_bucket_object.subscriber_source"), "source")); got != "data.archive_file.subscriber_source[0].output_path" {
+		t.Errorf("the subscriber's source object uploads %q, want its archive", got)
 	}
 }

@@ -17,3 +17,6 @@ region     = "us-central1"
 #     push_endpoint = "https://batch-results.example.com/pubsub"
 #   }
 # }
+
+# Also deploy examples/subscriber, triggered by every event on the topic:
+# deploy_example_subscriber = true

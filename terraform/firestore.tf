@@ -51,3 +51,36 @@ resource "google_firestore_field" "lease_until" {
 
   depends_on = [google_firestore_field.received_at]
 }
+
+# The example subscriber's handled webhook ids (deploy_example_subscriber):
+# one document per id in subscriber_collection, with the same kind of expiry
+# (examples/subscriber/firestore.go writes expire_at, 7 days after
+# handled_at). Neither timestamp is queried: both are exempt from
+# single-field indexing, like the claims' timestamps above.
+resource "google_firestore_field" "subscriber_expire_at" {
+  count = var.deploy_example_subscriber ? 1 : 0
+
+  project    = var.project_id
+  database   = var.firestore_database
+  collection = var.subscriber_collection
+  field      = "expire_at"
+
+  ttl_config {}
+  index_config {}
+
+  # One field operation at a time in the database, after the claims'.
+  depends_on = [google_firestore_field.lease_until]
+}
+
+resource "google_firestore_field" "subscriber_handled_at" {
+  count = var.deploy_example_subscriber ? 1 : 0
+
+  project    = var.project_id
+  database   = var.firestore_database
+  collection = var.subscriber_collection
+  field      = "handled_at"
+
+  index_config {}
+
+  depends_on = [google_firestore_field.subscriber_expire_at]
+}

@@ -23,7 +23,7 @@ resource "google_project_iam_member" "function_uses_firestore" {
   condition {
     title       = "${var.name}-claims-database-only"
     description = "Only the Firestore database that holds the ${var.name} delivery claims."
-    expression  = "resource.name == \"${local.firestore_database_resource}\" || resource.name.startsWith(\"${local.firestore_database_resource}/\")"
+    expression  = local.firestore_database_condition
   }
 }
 
@@ -70,6 +70,43 @@ resource "google_project_iam_member" "build_reads_sources" {
     description = "Only the bucket where Cloud Run functions keeps function sources for ${var.region}."
     expression  = "resource.name == \"projects/_/buckets/${local.gcf_sources_bucket}\" || resource.name.startsWith(\"projects/_/buckets/${local.gcf_sources_bucket}/\")"
   }
+}
+
+# ------------------------------------------------------ example subscriber
+# Only with deploy_example_subscriber.
+
+# The subscriber's runtime reads and writes its handled webhook ids: the same
+# role, on the same database only, as the receiver.
+resource "google_project_iam_member" "subscriber_uses_firestore" {
+  count = var.deploy_example_subscriber ? 1 : 0
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = google_service_account.subscriber[0].member
+
+  condition {
+    title       = "${local.subscriber_name}-database-only"
+    description = "Only the Firestore database that holds the ${local.subscriber_name} handled webhook ids."
+    expression  = local.firestore_database_condition
+  }
+}
+
+# The trigger's identity invokes the subscriber's Cloud Run service, and no
+# other. This is all a Pub/Sub trigger needs in a project whose Pub/Sub
+# service agent was created after April 8, 2021: Eventarc's Event Receiver
+# role is not needed for Pub/Sub events, and the Eventarc and Cloud Functions
+# service agents get their roles when their APIs are enabled. (Older
+# projects: see "Example subscriber" in README.md.) The service only exists
+# once the function is deployed, so this follows it; a delivery refused in
+# between is retried.
+resource "google_cloud_run_v2_service_iam_member" "subscriber_trigger_invokes" {
+  count = var.deploy_example_subscriber ? 1 : 0
+
+  project  = var.project_id
+  location = google_cloudfunctions2_function.subscriber[0].location
+  name     = google_cloudfunctions2_function.subscriber[0].name
+  role     = "roles/run.invoker"
+  member   = google_service_account.subscriber_trigger[0].member
 }
 
 # ------------------------------------------------------------------ Pub/Sub

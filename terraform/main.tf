@@ -27,6 +27,9 @@ locals {
   # The resource name IAM Conditions see for the claims database and its
   # documents.
   firestore_database_resource = "projects/${var.project_id}/databases/${var.firestore_database}"
+  # The IAM condition that limits datastore.user to that database, for the
+  # receiver and for the example subscriber.
+  firestore_database_condition = "resource.name == \"${local.firestore_database_resource}\" || resource.name.startsWith(\"${local.firestore_database_resource}/\")"
 
   # Cloud Run functions copies the uploaded source to this bucket, and the
   # build reads it from there.
@@ -38,20 +41,57 @@ locals {
 
   dead_lettered_subscriptions = { for k, s in var.subscriptions : k => s if s.dead_letter }
 
-  services = toset([
-    "artifactregistry.googleapis.com",
-    "cloudbuild.googleapis.com",
-    "cloudfunctions.googleapis.com",
-    "cloudresourcemanager.googleapis.com",
-    "firestore.googleapis.com",
-    "iam.googleapis.com",
-    "logging.googleapis.com",
-    "monitoring.googleapis.com",
-    "pubsub.googleapis.com",
-    "run.googleapis.com",
-    "secretmanager.googleapis.com",
-    "storage.googleapis.com",
-  ])
+  # The example subscriber (deploy_example_subscriber): its configuration,
+  # examples/subscriber/config.go; terraform_test.go checks that it sets
+  # every variable the subscriber reads and nothing else.
+  subscriber_name = "${var.name}-subscriber"
+  subscriber_environment = {
+    GOOGLE_CLOUD_PROJECT  = var.project_id
+    FIRESTORE_DATABASE    = var.firestore_database
+    SUBSCRIBER_COLLECTION = var.subscriber_collection
+    LOG_LEVEL             = var.log_level
+  }
+
+  # What the subscriber's build needs, from this repository. The Go
+  # functions-framework buildpack builds the package at the root of the
+  # source it is given (it does not read GOOGLE_FUNCTION_SOURCE), so the
+  # subscriber's files go to the root of their own archive, next to this
+  # module's go.mod and go.sum, and the module's packages it imports keep
+  # their directories. terraform_test.go checks subscriber_packages against
+  # the subscriber's imports.
+  subscriber_source_dir = "examples/subscriber"
+  subscriber_packages   = ["dedupe", "event", "publish"]
+  # Path in the archive => path on disk.
+  subscriber_source_files = merge(
+    { for f in ["go.mod", "go.sum"] : f => "${path.module}/../${f}" },
+    {
+      for f in fileset("${path.module}/../${local.subscriber_source_dir}", "*.go") :
+      f => "${path.module}/../${local.subscriber_source_dir}/${f}" if !endswith(f, "_test.go")
+    },
+    {
+      for f in flatten([for p in local.subscriber_packages : [for g in fileset("${path.module}/../${p}", "*.go") : "${p}/${g}"]]) :
+      f => "${path.module}/../${f}" if !endswith(f, "_test.go")
+    },
+  )
+
+  services = setunion(
+    [
+      "artifactregistry.googleapis.com",
+      "cloudbuild.googleapis.com",
+      "cloudfunctions.googleapis.com",
+      "cloudresourcemanager.googleapis.com",
+      "firestore.googleapis.com",
+      "iam.googleapis.com",
+      "logging.googleapis.com",
+      "monitoring.googleapis.com",
+      "pubsub.googleapis.com",
+      "run.googleapis.com",
+      "secretmanager.googleapis.com",
+      "storage.googleapis.com",
+    ],
+    # The example subscriber's Pub/Sub trigger is an Eventarc trigger.
+    var.deploy_example_subscriber ? ["eventarc.googleapis.com"] : [],
+  )
 }
 
 resource "google_project_service" "enabled" {

@@ -117,7 +117,7 @@ variable "request_timeout_seconds" {
 
 variable "log_level" {
   type        = string
-  description = "LOG_LEVEL of the receiver: debug, info, warn or error."
+  description = "LOG_LEVEL of the receiver (and of the example subscriber): debug, info, warn or error."
   default     = "info"
 
   validation {
@@ -265,6 +265,41 @@ variable "subscriptions" {
       for s in values(var.subscriptions) : s.push_service_account_email == null || s.push_endpoint != null
     ])
     error_message = "push_service_account_email needs push_endpoint."
+  }
+}
+
+# ------------------------------------------------------ example subscriber
+
+variable "deploy_example_subscriber" {
+  type        = bool
+  description = "Also deploy examples/subscriber: a Cloud Run function triggered by every event on the events topic (through an Eventarc Pub/Sub trigger, with retries), which logs each event and remembers handled webhook ids in subscriber_collection. Off by default: it is an example to copy, and it enables the Eventarc API."
+  default     = false
+}
+
+variable "subscriber_collection" {
+  type        = string
+  description = "Collection of the handled webhook ids of the example subscriber (SUBSCRIBER_COLLECTION), in firestore_database; its TTL policy on expire_at is set when deploy_example_subscriber is true. Must differ from dedupe_collection: both name documents after the webhook id."
+  default     = "gemini-events-handled"
+
+  validation {
+    condition     = length(var.subscriber_collection) > 0 && !strcontains(var.subscriber_collection, "/") && !startswith(var.subscriber_collection, "__")
+    error_message = "subscriber_collection must be a top-level collection id: no slash, not starting with __."
+  }
+
+  validation {
+    condition     = var.subscriber_collection != var.dedupe_collection
+    error_message = "subscriber_collection must differ from dedupe_collection: the subscriber's records and the receiver's claims are both named after the webhook id, and would collide."
+  }
+}
+
+variable "subscriber_max_instances" {
+  type        = number
+  description = "Upper bound on instances of the example subscriber. Each handles one event at a time; Pub/Sub retries what it cannot take at once."
+  default     = 10
+
+  validation {
+    condition     = var.subscriber_max_instances >= 1
+    error_message = "subscriber_max_instances must be at least 1."
   }
 }
 
