@@ -6,6 +6,7 @@ package faultproxy
 import (
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -21,9 +22,37 @@ const (
 	// the backend looks down.
 	Refuse
 	// BlackHole accepts connections and reads from them but forwards
-	// nothing: the backend looks hung.
+	// nothing: the backend looks hung. Leaving BlackHole closes the
+	// connections it swallowed, as a healed network resets them: their
+	// bytes are gone, so they could never resume.
 	BlackHole
 )
+
+// String returns the mode's name, for test reports.
+func (m Mode) String() string {
+	switch m {
+	case Forward:
+		return "forward"
+	case Refuse:
+		return "refuse"
+	case BlackHole:
+		return "black-hole"
+	}
+	return "Mode(" + strconv.Itoa(int(m)) + ")"
+}
+
+// Stats counts what the proxy did to connections since it started.
+type Stats struct {
+	// Forwarded is the connections passed to the target.
+	Forwarded int
+	// Refused is the connections closed on arrival in Refuse mode.
+	Refused int
+	// BlackHoled is the connections accepted and swallowed in BlackHole mode.
+	BlackHoled int
+	// Cut is the open connections closed by Cut, SetMode or Close (each
+	// client connection counted once, not its upstream half).
+	Cut int
+}
 
 // Proxy forwards loopback TCP connections to a target address.
 type Proxy struct {
@@ -33,7 +62,11 @@ type Proxy struct {
 	mu    sync.Mutex
 	mode  Mode
 	delay time.Duration
-	conns map[net.Conn]struct{}
+	// conns maps each open connection to whether it is a client
+	// connection (true) or the upstream half of a forwarded one (false).
+	conns map[net.Conn]bool
+	holes map[net.Conn]struct{}
+	stats Stats
 	wg    sync.WaitGroup
 }
 
@@ -45,7 +78,7 @@ func Start(t testing.TB, target string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{ln: ln, target: target, conns: map[net.Conn]bool{}, holes: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	t.Cleanup(p.Close)
@@ -57,13 +90,34 @@ func (p *Proxy) Addr() string { return p.ln.Addr().String() }
 
 // SetMode switches the mode. Switching to Refuse or BlackHole cuts the
 // connections already open, so that pooled client connections fail too.
+// Switching to Forward closes the connections a black hole swallowed and
+// leaves forwarded ones alone.
 func (p *Proxy) SetMode(m Mode) {
 	p.mu.Lock()
 	p.mode = m
+	if m == Forward {
+		for c := range p.holes {
+			p.closeLocked(c)
+		}
+	}
 	p.mu.Unlock()
 	if m != Forward {
 		p.Cut()
 	}
+}
+
+// Mode returns the current mode.
+func (p *Proxy) Mode() Mode {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.mode
+}
+
+// Stats returns what the proxy has done so far.
+func (p *Proxy) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
 }
 
 // SetDelay delays every chunk forwarded in either direction by d.
@@ -78,7 +132,22 @@ func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for c := range p.conns {
-		c.Close()
+		p.closeLocked(c)
+	}
+}
+
+// closeLocked closes c and forgets it, so that it is counted once. p.mu is
+// held.
+func (p *Proxy) closeLocked(c net.Conn) {
+	client, ok := p.conns[c]
+	if !ok {
+		return
+	}
+	c.Close()
+	delete(p.conns, c)
+	delete(p.holes, c)
+	if client {
+		p.stats.Cut++
 	}
 }
 
@@ -98,13 +167,22 @@ func (p *Proxy) accept() {
 		}
 		p.mu.Lock()
 		mode := p.mode
+		switch mode {
+		case Refuse:
+			p.stats.Refused++
+		case BlackHole:
+			p.stats.BlackHoled++
+			p.conns[c] = true
+			p.holes[c] = struct{}{}
+		default:
+			p.stats.Forwarded++
+		}
 		p.mu.Unlock()
 		switch mode {
 		case Refuse:
 			c.Close()
 			continue
 		case BlackHole:
-			p.track(c)
 			p.wg.Add(1)
 			go func() {
 				defer p.wg.Done()
@@ -125,8 +203,18 @@ func (p *Proxy) forward(c net.Conn) {
 		c.Close()
 		return
 	}
-	p.track(c)
-	p.track(up)
+	p.mu.Lock()
+	if p.mode != Forward {
+		// The mode changed while dialling: this connection must not
+		// slip through the fault.
+		p.mu.Unlock()
+		c.Close()
+		up.Close()
+		return
+	}
+	p.conns[c] = true
+	p.conns[up] = false
+	p.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); p.pipe(up, c) }()
@@ -159,14 +247,9 @@ func (p *Proxy) pipe(dst, src net.Conn) {
 	}
 }
 
-func (p *Proxy) track(c net.Conn) {
-	p.mu.Lock()
-	p.conns[c] = struct{}{}
-	p.mu.Unlock()
-}
-
 func (p *Proxy) untrack(c net.Conn) {
 	p.mu.Lock()
 	delete(p.conns, c)
+	delete(p.holes, c)
 	p.mu.Unlock()
 }
