@@ -1,8 +1,14 @@
 # make test   vet and race-enabled tests against freshly started emulators
+#             (with the short fault test of test/chaos)
+# make chaos  the long fault test, CHAOS_EVENTS events (default 5000), with its figures
+# make fuzz   every fuzz target of the module for FUZZTIME each (default 30s)
 # make serve  the receiver on :8080 (embedded mode unless configured)
+# make bench  regenerate BENCHMARKS.md (about five minutes, on a quiet machine)
 GO ?= go
+CHAOS_EVENTS ?= 5000
+FUZZTIME ?= 30s
 
-.PHONY: test check-tools vet fmt-check build serve
+.PHONY: test check-tools vet fmt-check build serve chaos fuzz
 
 test: check-tools fmt-check
 	terraform fmt -check -recursive terraform
@@ -23,8 +29,21 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
+# CHAOS_SEED replays a run; CHAOS_REPORT=file.json keeps its figures.
+chaos:
+	scripts/with-emulators sh -c 'CHAOS_EVENTS=$(CHAOS_EVENTS) $(GO) test -count=1 -timeout 60m -v -run TestChaos ./test/chaos/'
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) scripts/fuzz
+
 build:
 	$(GO) build -o bin/geminihook ./cmd/geminihook
 
 serve:
 	$(GO) run ./cmd/geminihook serve
+
+# The receiver measured side by side with its references and floors, under
+# freshly started emulators; see BENCHMARKS.md.
+.PHONY: bench
+bench:
+	GO=$(GO) scripts/bench
