@@ -67,6 +67,14 @@ type Envelope struct {
 // string and number values whose key matches [A-Za-z0-9_]{1,64} and whose
 // value fits MaxAttributeValue are kept.
 func ParseEnvelope(body []byte) Envelope {
+	if e, ok := parseEnvelopeFast(body); ok {
+		return e
+	}
+	return parseEnvelopeJSON(body)
+}
+
+// parseEnvelopeJSON is ParseEnvelope with encoding/json, for every body.
+func parseEnvelopeJSON(body []byte) Envelope {
 	e := Envelope{Type: UnknownType}
 	var top map[string]json.RawMessage
 	if json.Unmarshal(body, &top) != nil {

@@ -90,27 +90,50 @@ const (
 )
 
 // decodeMAC decodes a base64 signature into dst and reports whether it is
-// exactly a 32-byte MAC. It works on stack buffers only.
+// exactly a 32-byte MAC: 43 symbols of the standard alphabet, then "=" or
+// nothing. It gives what base64.StdEncoding (padded) or RawStdEncoding
+// decoding gives, including leniency about the unused low bits of the last
+// symbol, but by table: it runs for every entry of every delivery, and the
+// general decoder was about a quarter of what verifying a 1 KiB body costs
+// above the bare HMAC.
 func decodeMAC(dst *[sha256.Size]byte, s string) bool {
-	enc := base64.StdEncoding
 	switch len(s) {
 	case paddedMACLen:
+		if s[rawMACLen] != '=' {
+			return false
+		}
 	case rawMACLen:
-		enc = base64.RawStdEncoding
 	default:
 		return false
 	}
-	// Copying into an array avoids the heap allocation of []byte(s).
-	var src [paddedMACLen]byte
-	var out [paddedMACLen / 4 * 3]byte // room for what padded input decodes to
-	n := copy(src[:], s)
-	got, err := enc.Decode(out[:], src[:n])
-	if err != nil || got != sha256.Size {
-		return false
+	var bad byte
+	out := dst[:]
+	for len(s) >= 4 && len(out) >= 3 { // ten groups of 4 symbols -> 3 bytes
+		a, b, c, d := b64dec[s[0]], b64dec[s[1]], b64dec[s[2]], b64dec[s[3]]
+		bad |= a | b | c | d
+		out[0] = a<<2 | b>>4
+		out[1] = b<<4 | c>>2
+		out[2] = c<<6 | d
+		s, out = s[4:], out[3:]
 	}
-	copy(dst[:], out[:sha256.Size])
-	return true
+	a, b, c := b64dec[s[0]], b64dec[s[1]], b64dec[s[2]] // 3 symbols -> 2 bytes
+	bad |= a | b | c
+	out[0] = a<<2 | b>>4
+	out[1] = b<<4 | c>>2
+	return bad&0x80 == 0
 }
+
+// b64dec maps a symbol of the standard base64 alphabet to its value, and
+// any other byte to 0xff.
+var b64dec = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/" {
+		t[c] = byte(i)
+	}
+	return t
+}()
 
 // macState is one reusable HMAC with the scratch space of one computation.
 // The scratch lives here, on the heap, because slices passed to the

@@ -9,16 +9,12 @@ package embedded
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"cloud.google.com/go/pubsub/v2"
-	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"cloud.google.com/go/pubsub/v2/pstest"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -36,16 +32,19 @@ type Server struct {
 	// Publisher publishes to the topic through the same client code as
 	// production.
 	*publish.Publisher
-	srv   *pstest.Server
-	print func()
+	srv *pstest.Server
+
+	// out, when not nil, receives every message published through Publish.
+	out io.Writer
+	mu  sync.Mutex // serialises writes to out
 }
 
 // Start starts the server and creates topic on it. When out is not nil,
-// every message the server accepts is received on a subscription and
-// written to out with FormatMessage.
+// every message published through s is written to out with FormatMessage
+// once the server has acknowledged it.
 func Start(ctx context.Context, topic string, timeout time.Duration, out io.Writer) (*Server, error) {
 	srv := pstest.NewServer()
-	s := &Server{srv: srv}
+	s := &Server{srv: srv, out: out}
 	var err error
 	s.Publisher, err = publish.New(ctx, publish.Options{
 		Project:       Project,
@@ -58,27 +57,34 @@ func Start(ctx context.Context, topic string, timeout time.Duration, out io.Writ
 		s.Stop()
 		return nil, err
 	}
-	if out != nil {
-		if s.print, err = printMessages(ctx, srv, topic, out); err != nil {
-			s.Stop()
-			return nil, err
-		}
-	}
 	return s, nil
+}
+
+// Publish publishes msg, as publish.Publisher.Publish does, and prints it
+// when the server prints. Printing here rather than from a subscription
+// keeps the server from holding a backlog: its subscriptions rescan every
+// unacknowledged message every few milliseconds, so a printer that fell
+// behind a burst of deliveries slowed the whole process down.
+func (s *Server) Publish(ctx context.Context, msg publish.Message) (string, error) {
+	id, err := s.Publisher.Publish(ctx, msg)
+	if err == nil && s.out != nil {
+		text := FormatMessage(id, msg.Attributes, msg.Data)
+		s.mu.Lock()
+		io.WriteString(s.out, text)
+		s.mu.Unlock()
+	}
+	return id, err
 }
 
 // Addr is the address of the in-process server, for a client that wants
 // to read what was published.
 func (s *Server) Addr() string { return s.srv.Addr }
 
-// Stop flushes the publisher, lets the printer finish, and stops the server.
+// Stop flushes the publisher and stops the server.
 func (s *Server) Stop() error {
 	var err error
 	if s.Publisher != nil {
 		err = s.Publisher.Stop()
-	}
-	if s.print != nil {
-		s.print()
 	}
 	return errors.Join(err, s.srv.Close())
 }
@@ -93,60 +99,31 @@ func clientOptions(addr string) []option.ClientOption {
 	}
 }
 
-func printMessages(ctx context.Context, srv *pstest.Server, topic string, out io.Writer) (stop func(), err error) {
-	client, err := pubsub.NewClient(ctx, Project, clientOptions(srv.Addr)...)
-	if err != nil {
-		return nil, fmt.Errorf("embedded: %w", err)
-	}
-	sub := "projects/" + Project + "/subscriptions/" + topic + "-print"
-	_, err = client.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
-		Name:  sub,
-		Topic: publish.TopicName(Project, topic),
-	})
-	if err != nil {
-		client.Close()
-		return nil, fmt.Errorf("embedded: subscription: %w", err)
-	}
-	rctx, cancel := context.WithCancel(context.Background())
-	var mu sync.Mutex
-	var printed atomic.Int64
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		client.Subscriber(sub).Receive(rctx, func(_ context.Context, m *pubsub.Message) {
-			mu.Lock()
-			io.WriteString(out, FormatMessage(m.ID, m.Attributes, m.Data))
-			mu.Unlock()
-			m.Ack()
-			printed.Add(1)
-		})
-	}()
-	return func() {
-		// Messages acknowledged just before Stop may still be on their way
-		// to the subscriber: wait (boundedly) until each has been printed.
-		deadline := time.Now().Add(2 * time.Second)
-		for printed.Load() < int64(len(srv.Messages())) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		cancel()
-		<-done
-		client.Close()
-	}, nil
-}
-
 // FormatMessage renders a message for a terminal: its id, attributes in key
 // order, then the data.
 func FormatMessage(id string, attrs map[string]string, data []byte) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "--- Pub/Sub message %s\n", id)
 	keys := make([]string, 0, len(attrs))
-	for k := range attrs {
+	size := len("--- Pub/Sub message \n  data: \n") + len(id) + len(data)
+	for k, v := range attrs {
 		keys = append(keys, k)
+		size += len("  : \n") + len(k) + len(v)
 	}
 	sort.Strings(keys)
+	// Built by hand: this runs for every delivery in embedded mode.
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString("--- Pub/Sub message ")
+	b.WriteString(id)
+	b.WriteString("\n")
 	for _, k := range keys {
-		fmt.Fprintf(&b, "  %s: %s\n", k, attrs[k])
+		b.WriteString("  ")
+		b.WriteString(k)
+		b.WriteString(": ")
+		b.WriteString(attrs[k])
+		b.WriteString("\n")
 	}
-	fmt.Fprintf(&b, "  data: %s\n", data)
+	b.WriteString("  data: ")
+	b.Write(data)
+	b.WriteString("\n")
 	return b.String()
 }
