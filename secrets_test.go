@@ -66,20 +66,7 @@ func TestSecretsFileRotation(t *testing.T) {
 		}
 	}
 	write(testSecretText)
-	cfg, err := LoadConfig(env(map[string]string{"GEMINI_WEBHOOK_SECRETS_FILE": path}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &emulator.Buffer{}
-	r, err := New(context.Background(), cfg,
-		WithClaimStore(dedupe.NewMemory(dedupe.Options{})),
-		WithPublisher(publisherFunc(func() (string, error) { return "m1", nil }), nil),
-		WithLogOutput(logs),
-		func(o *options) { o.secretsReload = 20 * time.Millisecond })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r, logs := fileReceiver(t, path)
 
 	old, _ := verify.ParseSecret(testSecretText)
 	rotated, _ := verify.ParseSecret(rotatedSecretText)
@@ -139,20 +126,7 @@ func TestSecretsFileStartsEmpty(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "secrets")
 	os.WriteFile(path, []byte("\n"), 0o600)
-	cfg, err := LoadConfig(env(map[string]string{"GEMINI_WEBHOOK_SECRETS_FILE": path}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &emulator.Buffer{}
-	r, err := New(context.Background(), cfg,
-		WithClaimStore(dedupe.NewMemory(dedupe.Options{})),
-		WithPublisher(publisherFunc(func() (string, error) { return "m1", nil }), nil),
-		WithLogOutput(logs),
-		func(o *options) { o.secretsReload = 20 * time.Millisecond })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Shutdown(context.Background())
+	r, logs := fileReceiver(t, path)
 	secret, _ := verify.ParseSecret(testSecretText)
 	deliver := func() int {
 		stamp := strconv.FormatInt(time.Now().Unix(), 10)
@@ -177,4 +151,26 @@ func TestSecretsFileStartsEmpty(t *testing.T) {
 	if strings.Contains(logs.String(), "unusable") {
 		t.Errorf("an empty secret at start-up is expected, not an error:\n%s", logs)
 	}
+}
+
+// fileReceiver is a receiver whose only secrets come from the file at path,
+// re-read every 20 ms, with claims in memory and a publisher that accepts
+// everything.
+func fileReceiver(t *testing.T, path string) (*Receiver, *emulator.Buffer) {
+	t.Helper()
+	cfg, err := LoadConfig(env(map[string]string{"GEMINI_WEBHOOK_SECRETS_FILE": path}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &emulator.Buffer{}
+	r, err := New(context.Background(), cfg,
+		WithClaimStore(dedupe.NewMemory(dedupe.Options{})),
+		WithPublisher(publisherFunc(func() (string, error) { return "m1", nil }), nil),
+		WithLogOutput(logs),
+		func(o *options) { o.secretsReload = 20 * time.Millisecond })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Shutdown(context.Background()) })
+	return r, logs
 }
