@@ -429,3 +429,25 @@ func TestTraceID(t *testing.T) {
 		}
 	}
 }
+
+// PUBSUB_ORDERING=resource publishes each event with its resource_id as
+// the ordering key; without it, no key is set.
+func TestOrderingByResource(t *testing.T) {
+	for _, c := range []struct {
+		ordering, wantKey string
+	}{{"resource", "batch_123456"}, {"none", ""}} {
+		t.Run(c.ordering, func(t *testing.T) {
+			r := newRig(t, func(o *rigOptions) { o.env["PUBSUB_ORDERING"] = c.ordering })
+			if resp, answer := r.do(r.request("msg_ordered", time.Now(), []byte(batchBody))); resp.StatusCode != 200 {
+				t.Fatalf("status %d %s", resp.StatusCode, answer)
+			}
+			msgs := r.received(1, 500*time.Millisecond)
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages, want 1", len(msgs))
+			}
+			if msgs[0].OrderingKey != c.wantKey {
+				t.Errorf("ordering key %q, want %q", msgs[0].OrderingKey, c.wantKey)
+			}
+		})
+	}
+}
