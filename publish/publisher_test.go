@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/geminihook/geminihook/internal/emulator"
+	"github.com/geminihook/geminihook/internal/faultproxy"
 	"github.com/geminihook/geminihook/publish"
 	"github.com/geminihook/geminihook/publish/embedded"
 )
@@ -169,5 +171,34 @@ func TestPublishToUnreachableServer(t *testing.T) {
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("took %v with a 1s publish timeout", d)
+	}
+}
+
+// A failed ordered publish pauses its key in the client; the publisher
+// resumes it, so the next event of the same resource is published once
+// Pub/Sub is back.
+func TestOrderedKeyResumedAfterFailure(t *testing.T) {
+	emulator.PubSubHost(t)
+	proxy := faultproxy.Start(t, os.Getenv("PUBSUB_EMULATOR_HOST"))
+	t.Setenv("PUBSUB_EMULATOR_HOST", proxy.Addr())
+	pub, err := publish.New(context.Background(), publish.Options{
+		Project: "geminihook-test", Topic: emulator.UniqueName("t-"), Timeout: time.Second, CreateTopic: true, Ordering: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Stop()
+	msg := publish.Message{Data: []byte("x"), OrderingKey: "batches/1"}
+	proxy.SetMode(faultproxy.Refuse)
+	if _, err := pub.Publish(context.Background(), msg); !errors.Is(err, publish.ErrUnavailable) {
+		t.Fatalf("with Pub/Sub down: %v, want ErrUnavailable", err)
+	}
+	proxy.SetMode(faultproxy.Forward)
+	var id string
+	for deadline := time.Now().Add(20 * time.Second); id == "" && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		id, err = pub.Publish(context.Background(), msg)
+	}
+	if id == "" {
+		t.Fatalf("the key stayed paused after Pub/Sub came back: %v", err)
 	}
 }
