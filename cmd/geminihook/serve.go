@@ -125,7 +125,7 @@ func embeddedMode(ctx context.Context, cfg *geminihook.Config, stdout io.Writer)
 		cfg.Secrets = []verify.Secret{s}
 		fmt.Fprintf(stdout, "\n  No GEMINI_WEBHOOK_SECRETS set; generated a secret for this run:\n\n    %s\n\n", text)
 	}
-	srv, err := embedded.Start(ctx, cfg.Topic, cfg.RequestTimeout, stdout)
+	srv, err := embedded.Start(ctx, cfg.Topic, stdout)
 	if err != nil {
 		return nil, err
 	}

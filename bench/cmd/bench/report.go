@@ -366,12 +366,9 @@ the ratio says how much of it the receiver's own work costs.
 	p(`**Where the CPU goes.** The generator and the kernel's loopback cost every side the same;
 what differs is the server's CPU per delivery. The receiver's own work (headers, HMAC of the
 body, the envelope, the claim, the attributes, the JSON answer and the log line) costs %.0f µs
-more than the bare handler; embedded mode costs %.0f µs more again, which is the publish: the
-Pub/Sub client library (bundler, a goroutine per bundle, gRPC) talking over loopback to the
-in-process server (gRPC again, and pstest's bookkeeping, which keeps every message), and the
-printing. Embedded mode runs the production client path on purpose, so that a newcomer sees
-what the deployed receiver does; a publisher that skipped gRPC would be faster and would show
-less. `+"`go test -run '^$' -bench Handler .`"+` measures the handler alone, without HTTP.
+more than the bare handler; embedded mode costs %.0f µs more again: the in-process server
+taking the message (the Publish RPC's own code, called directly) and the printing.
+`+"`go test -run '^$' -bench Handler .`"+` measures the handler alone, without HTTP.
 
 `, float64(discard-bare)/1e3, float64(emb-discard)/1e3)
 }
