@@ -65,8 +65,29 @@ func (s *Firestore) Claim(ctx context.Context, webhookID, eventType string) (Cla
 	if err == nil {
 		return Claim{State: Acquired, Attempt: 1, LeaseUntil: doc.LeaseUntil}, nil
 	}
-	if status.Code(err) != codes.AlreadyExists {
+	switch status.Code(err) {
+	case codes.AlreadyExists:
+	case codes.Aborted:
+		// The document is locked by another attempt's transaction, perhaps
+		// one whose instance died. A read shows whether that attempt
+		// published or still holds a live lease; only then is there an
+		// answer other than 503.
+		if claim, ok, rerr := s.answerFromRead(ctx, ref); rerr == nil && ok {
+			return claim, nil
+		}
 		return Claim{}, unavailable("create claim", err)
+	default:
+		return Claim{}, unavailable("create claim", err)
+	}
+
+	// A retry of a published or busy id is answered from a plain read: it
+	// takes no lock, so it costs no transaction and does not wait behind one
+	// left open by an instance that died. Only a takeover needs the
+	// transaction.
+	if claim, ok, err := s.answerFromRead(ctx, ref); err != nil {
+		return Claim{}, err
+	} else if ok {
+		return claim, nil
 	}
 
 	var claim Claim
@@ -115,6 +136,35 @@ func (s *Firestore) Claim(ctx context.Context, webhookID, eventType string) (Cla
 		return Claim{}, unavailable("claim transaction", err)
 	}
 	return claim, nil
+}
+
+// answerFromRead reads the claim document without a transaction and
+// answers when it settles the claim: published (Duplicate) or pending with a
+// live lease (Busy). ok is false when only a transaction can decide: no
+// document, an expired one, or a lease that ran out.
+func (s *Firestore) answerFromRead(ctx context.Context, ref *firestore.DocumentRef) (claim Claim, ok bool, err error) {
+	snap, err := ref.Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return Claim{}, false, nil
+	}
+	if err != nil {
+		return Claim{}, false, unavailable("read claim", err)
+	}
+	var cur claimDoc
+	if err := snap.DataTo(&cur); err != nil {
+		return Claim{}, false, unavailable("read claim", err)
+	}
+	now := s.opts.now()
+	if !cur.ExpireAt.IsZero() && !cur.ExpireAt.After(now) {
+		return Claim{}, false, nil
+	}
+	switch {
+	case cur.State == statePublished:
+		return Claim{State: Duplicate, MessageID: cur.MessageID}, true, nil
+	case cur.State == statePending && cur.LeaseUntil.After(now):
+		return Claim{State: Busy, LeaseUntil: cur.LeaseUntil.UTC()}, true, nil
+	}
+	return Claim{}, false, nil
 }
 
 // MarkPublished records that webhookID was published as messageID, whoever

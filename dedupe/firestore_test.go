@@ -220,3 +220,57 @@ func TestFirestoreUnreachableIsUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// An instance that dies inside a claim transaction leaves the document
+// locked until Firestore gives up on the transaction, and a Create on it
+// fails with Aborted. Retries of that id must still get their true answer,
+// not 503: busy while the lease is live, duplicate once published.
+func TestFirestoreAnswersBehindAnAbandonedTransaction(t *testing.T) {
+	t.Parallel()
+	client := newFirestoreClient(t)
+	coll := emulator.UniqueName("deliveries-")
+	s := dedupe.NewFirestore(client, coll, dedupe.Options{Lease: 30 * time.Second, Retention: time.Hour})
+	ctx := t.Context()
+
+	for _, published := range []bool{false, true} {
+		id := "msg_locked_" + map[bool]string{false: "busy", true: "published"}[published]
+		first, err := s.Claim(ctx, id, "batch.succeeded")
+		if err != nil || first.State != dedupe.Acquired {
+			t.Fatalf("first claim: %+v %v", first, err)
+		}
+		want := dedupe.Busy
+		if published {
+			if err := s.MarkPublished(ctx, id, first.Attempt, "m1"); err != nil {
+				t.Fatal(err)
+			}
+			want = dedupe.Duplicate
+		}
+
+		// A transaction that reads the document and then hangs, as one
+		// whose instance was killed does.
+		locked, release := make(chan struct{}), make(chan struct{})
+		txDone := make(chan error, 1)
+		go func() {
+			txDone <- client.RunTransaction(context.WithoutCancel(ctx), func(_ context.Context, tx *firestore.Transaction) error {
+				if _, err := tx.Get(client.Collection(coll).Doc(dedupe.DocID(id))); err != nil {
+					return err
+				}
+				close(locked)
+				<-release
+				return errors.New("abandoned")
+			}, firestore.MaxAttempts(1))
+		}()
+		<-locked
+
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		start := time.Now()
+		got, err := s.Claim(actx, id, "batch.succeeded")
+		took := time.Since(start)
+		cancel()
+		close(release)
+		<-txDone
+		if err != nil || got.State != want {
+			t.Errorf("published=%v: claim behind an open transaction: %+v %v after %v, want state %v", published, got, err, took, want)
+		}
+	}
+}

@@ -43,11 +43,11 @@ instances a rate needs, from the CPU per delivery measured above.
 | outcome (per 1,000,000 deliveries) | Firestore reads | Firestore writes | Firestore deletes | Pub/Sub publish requests |
 |---|---|---|---|---|
 | new (200 published): ` + "`Create`" + ` the claim, publish, mark it published (` + "`Set`" + ` merge) | 0 | 2,000,000 | 1,000,000 (TTL, after ` + "`DEDUPE_RETENTION`" + `) | 1,000,000 |
-| duplicate (200 duplicate): ` + "`Create`" + ` fails with ALREADY_EXISTS, one transactional read | 1,000,000 | up to 1,000,000 (the refused ` + "`Create`" + `) | 0 | 0 |
+| duplicate (200 duplicate): ` + "`Create`" + ` fails with ALREADY_EXISTS, one plain read (no transaction) | 1,000,000 | up to 1,000,000 (the refused ` + "`Create`" + `) | 0 | 0 |
 | in progress (409): as a duplicate | 1,000,000 | up to 1,000,000 | 0 | 0 |
 | rejected (400, 401, 405, 413): answered before any backend call | 0 | 0 | 0 | 0 |
 | publish failed (503): ` + "`Create`" + `, then a release transaction (read, delete) | 1,000,000 | 1,000,000 | 1,000,000 | 1,000,000 attempted, none acknowledged |
-| taken over (lease expired): refused ` + "`Create`" + `, transaction (read, update), publish, mark | 1,000,000 | up to 3,000,000 | 1,000,000 (TTL) | 1,000,000 |
+| taken over (lease expired): refused ` + "`Create`" + `, plain read, transaction (read, update), publish, mark | 2,000,000 | up to 3,000,000 | 1,000,000 (TTL) | 1,000,000 |
 
 A rejected delivery costs no Firestore or Pub/Sub operation at all: a flood of forged
 requests costs only the instances' CPU (see below), bounded by ` + "`max_instances`" + `. Whether a
