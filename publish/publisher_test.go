@@ -173,9 +173,9 @@ func TestPublishToUnreachableServer(t *testing.T) {
 	}
 }
 
-// A failed ordered publish pauses its key in the client; the publisher
-// resumes it, so the next event of the same resource is published once
-// Pub/Sub is back.
+// A failed ordered publish must not leave its key paused (the client
+// library's batching publisher pauses it until resumed): the next event of
+// the same resource is published once Pub/Sub is back.
 func TestOrderedKeyResumedAfterFailure(t *testing.T) {
 	emulator.PubSubHost(t)
 	proxy := faultproxy.Start(t, os.Getenv("PUBSUB_EMULATOR_HOST"))
@@ -199,5 +199,65 @@ func TestOrderedKeyResumedAfterFailure(t *testing.T) {
 	}
 	if id == "" {
 		t.Fatalf("the key stayed paused after Pub/Sub came back: %v", err)
+	}
+}
+
+// A publish that failed is over: the receiver has answered 503 and released
+// the claim, so a message sent later, when Pub/Sub is reachable again or the
+// publisher is stopped and flushed, would be a certain duplicate.
+func TestFailedPublishIsNeverSentLater(t *testing.T) {
+	for _, mode := range []faultproxy.Mode{faultproxy.Refuse, faultproxy.BlackHole} {
+		t.Run(mode.String(), func(t *testing.T) {
+			emulator.PubSubHost(t)
+			const project = "geminihook-test"
+			topic := emulator.UniqueName("t-")
+			reader, err := pubsub.NewClient(context.Background(), project)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer reader.Close()
+			proxy := faultproxy.Start(t, os.Getenv("PUBSUB_EMULATOR_HOST"))
+			t.Setenv("PUBSUB_EMULATOR_HOST", proxy.Addr())
+			pub, err := publish.New(context.Background(), publish.Options{Project: project, Topic: topic, Timeout: time.Second, CreateTopic: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sub := subscribe(t, backend{reader: reader, project: project, topic: topic})
+
+			// Many deliveries at once, as on a busy night: the batching
+			// publisher queues what its handlers cannot take yet.
+			proxy.SetMode(mode)
+			const n = 200
+			errs := make(chan error, n)
+			for range n {
+				go func() {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+					defer cancel()
+					_, err := pub.Publish(ctx, publish.Message{Data: []byte("failed")})
+					errs <- err
+				}()
+			}
+			for range n {
+				if err := <-errs; !errors.Is(err, publish.ErrUnavailable) {
+					t.Fatalf("with Pub/Sub %v: %v, want ErrUnavailable", mode, err)
+				}
+			}
+			proxy.SetMode(faultproxy.Forward)
+			time.Sleep(2 * time.Second)
+			if err := pub.Stop(); err != nil {
+				t.Logf("Stop: %v", err)
+			}
+
+			rctx, rcancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer rcancel()
+			var got []string
+			reader.Subscriber(sub).Receive(rctx, func(_ context.Context, m *pubsub.Message) {
+				m.Ack()
+				got = append(got, string(m.Data))
+			})
+			if len(got) != 0 {
+				t.Errorf("%d of %d publishes that failed reached Pub/Sub later", len(got), n)
+			}
+		})
 	}
 }

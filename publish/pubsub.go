@@ -30,14 +30,13 @@ type Message struct {
 type Options struct {
 	// Project and Topic name the topic (Topic is the id, not the full name).
 	Project, Topic string
-	// Timeout bounds how long the client retries one message before
-	// giving up; it should not exceed the request deadline, so that a
-	// message the receiver reported as failed is not published later.
+	// Timeout, when set, bounds one Publish call with its retries, on top
+	// of the caller's context.
 	Timeout time.Duration
 	// Ordering publishes with ordering keys (Message.OrderingKey).
 	Ordering bool
 	// CreateTopic creates the topic when it is missing. Meant for the
-	// emulator and the embedded server, never for production.
+	// emulator, never for production.
 	CreateTopic bool
 	// ClientOptions are passed to the Pub/Sub client.
 	ClientOptions []option.ClientOption
@@ -45,23 +44,20 @@ type Options struct {
 
 // Publisher publishes messages to one topic and waits for the server's
 // acknowledgement. It is safe for concurrent use; build one per instance.
+//
+// Each message is sent in a Publish request of its own, on the caller's
+// context, through the client's generated API client rather than its
+// batching publisher. A webhook delivery waits for its own message, so
+// batching would only add its delay; and the batching publisher keeps a
+// message whose caller has given up and sends it later, even when it is
+// stopped, which would publish an event after the receiver answered 503 and
+// released its claim: a certain duplicate. Here a publish that failed is
+// over, except for a request already on the wire when its deadline passed.
 type Publisher struct {
 	client   *pubsub.Client
-	pub      *pubsub.Publisher
+	topic    string // full resource name
+	timeout  time.Duration
 	ordering bool
-}
-
-// Settings tuned for one message at a time: a webhook delivery waits for its
-// own message, so the client's 10 ms batching delay would be added to every
-// answer. A bundle is sent as soon as it holds one message.
-func publishSettings(timeout time.Duration) pubsub.PublishSettings {
-	s := pubsub.DefaultPublishSettings
-	s.CountThreshold = 1
-	s.DelayThreshold = time.Millisecond
-	if timeout > 0 {
-		s.Timeout = timeout
-	}
-	return s
 }
 
 // New returns a Publisher on a Pub/Sub client. With PUBSUB_EMULATOR_HOST set
@@ -80,10 +76,12 @@ func New(ctx context.Context, opts Options) (*Publisher, error) {
 			return nil, err
 		}
 	}
-	pub := client.Publisher(opts.Topic)
-	pub.PublishSettings = publishSettings(opts.Timeout)
-	pub.EnableMessageOrdering = opts.Ordering
-	return &Publisher{client: client, pub: pub, ordering: opts.Ordering}, nil
+	return &Publisher{
+		client:   client,
+		topic:    TopicName(opts.Project, opts.Topic),
+		timeout:  opts.Timeout,
+		ordering: opts.Ordering,
+	}, nil
 }
 
 // TopicName is the full resource name of a topic.
@@ -107,28 +105,35 @@ func ensureTopic(ctx context.Context, client *pubsub.Client, project, topic stri
 }
 
 // Publish sends msg and returns the server-assigned message id once Pub/Sub
-// has acknowledged it. Any failure, including ctx ending first, wraps
-// ErrUnavailable.
+// has acknowledged it. Transient failures are retried with backoff until
+// ctx or the Publisher's Timeout ends. Any failure wraps ErrUnavailable.
 func (p *Publisher) Publish(ctx context.Context, msg Message) (string, error) {
-	m := &pubsub.Message{Data: msg.Data, Attributes: msg.Attributes}
+	if p.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, p.timeout)
+		defer cancel()
+	}
+	m := &pubsubpb.PubsubMessage{Data: msg.Data, Attributes: msg.Attributes}
 	if p.ordering {
+		// Ordering keys order messages on the server; nothing is held or
+		// paused here, so a failed publish blocks no later one.
 		m.OrderingKey = msg.OrderingKey
 	}
-	id, err := p.pub.Publish(ctx, m).Get(ctx)
+	res, err := p.client.TopicAdminClient.Publish(ctx, &pubsubpb.PublishRequest{
+		Topic:    p.topic,
+		Messages: []*pubsubpb.PubsubMessage{m},
+	})
+	if err == nil && len(res.GetMessageIds()) != 1 {
+		err = fmt.Errorf("publish: %d message ids for one message", len(res.GetMessageIds()))
+	}
 	if err != nil {
-		if m.OrderingKey != "" {
-			// A failed ordered publish pauses its key; later events of the
-			// same resource must not be refused because of it.
-			p.pub.ResumePublish(m.OrderingKey)
-		}
 		return "", fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	return id, nil
+	return res.MessageIds[0], nil
 }
 
-// Stop sends what is still buffered, waits for it, and releases the client.
-// Publish fails after Stop.
+// Stop releases the client. Publish calls under way when it is called fail;
+// the receiver stops only once its deliveries are answered, so none is.
 func (p *Publisher) Stop() error {
-	p.pub.Stop()
 	return p.client.Close()
 }
