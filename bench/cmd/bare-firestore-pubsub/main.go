@@ -3,7 +3,7 @@
 // two clients as the receiver, and per request makes the same Firestore
 // writes (Create of the claim document, then the merge Set that marks it
 // published: same document name, same fields) and the same Pub/Sub publish
-// (same publish settings, waiting for the ack), with no verification and no
+// (one Publish request per message, waiting for the ack), with no verification and no
 // parsing: values come from the webhook-id header and the clock, the data
 // is the raw body, the only attribute webhook_id.
 //
@@ -60,12 +60,9 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	pub := ps.Publisher(topic)
-	// The receiver's settings (publish/pubsub.go).
-	pub.PublishSettings = pubsub.DefaultPublishSettings
-	pub.PublishSettings.CountThreshold = 1
-	pub.PublishSettings.DelayThreshold = time.Millisecond
-	pub.PublishSettings.Timeout = 10 * time.Second
+	// The receiver's publish (publish/pubsub.go): one Publish request per
+	// message, on the request's context.
+	topicName := "projects/" + project + "/topics/" + topic
 
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := io.ReadAll(r.Body)
@@ -89,11 +86,15 @@ func main() {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
-		msgID, err := pub.Publish(ctx, &pubsub.Message{Data: body, Attributes: map[string]string{"webhook_id": id}}).Get(ctx)
+		res, err := ps.TopicAdminClient.Publish(ctx, &pubsubpb.PublishRequest{
+			Topic:    topicName,
+			Messages: []*pubsubpb.PubsubMessage{{Data: body, Attributes: map[string]string{"webhook_id": id}}},
+		})
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)
 			return
 		}
+		msgID := res.MessageIds[0]
 		// The receiver's update: a merge Set of the published fields.
 		now = time.Now()
 		if _, err := doc.Set(ctx, map[string]any{

@@ -64,11 +64,13 @@ feed:
 	return publishRun{p50: lat[count/2], p99: lat[min(count-1, count*99/100)], perSecond: float64(count) / elapsed.Seconds()}, nil
 }
 
-// publishComparison is item 7: the shipped publisher (publish.New) against
-// the client library's defaults, on the emulator.
+// publishComparison is item 7: the shipped publisher (publish.New: one
+// Publish request per message) against the client library's batching
+// publisher with its defaults, and with one message per bundle, on the
+// emulator.
 type publishComparison struct {
-	concurrency int
-	ours, dflt  []publishRun
+	concurrency        int
+	ours, dflt, single []publishRun
 }
 
 func comparePublishSettings(ctx context.Context, project string, data []byte, concurrencies []int, count map[int]int, rounds int, logf func(string, ...any)) ([]publishComparison, error) {
@@ -87,6 +89,12 @@ func comparePublishSettings(ctx context.Context, project string, data []byte, co
 	dp.PublishSettings = pubsub.DefaultPublishSettings
 	dp.PublishSettings.Timeout = 10 * time.Second
 	defer dp.Stop()
+	sp := client.Publisher(topic)
+	sp.PublishSettings = pubsub.DefaultPublishSettings
+	sp.PublishSettings.CountThreshold = 1
+	sp.PublishSettings.DelayThreshold = time.Millisecond
+	sp.PublishSettings.Timeout = 10 * time.Second
+	defer sp.Stop()
 
 	oursF := func(ctx context.Context, d []byte) error {
 		_, err := ours.Publish(ctx, publish.Message{Data: d, Attributes: map[string]string{"webhook_id": "x"}})
@@ -96,38 +104,42 @@ func comparePublishSettings(ctx context.Context, project string, data []byte, co
 		_, err := dp.Publish(ctx, &pubsub.Message{Data: d, Attributes: map[string]string{"webhook_id": "x"}}).Get(ctx)
 		return err
 	}
+	singleF := func(ctx context.Context, d []byte) error {
+		_, err := sp.Publish(ctx, &pubsub.Message{Data: d, Attributes: map[string]string{"webhook_id": "x"}}).Get(ctx)
+		return err
+	}
+	sides := []struct {
+		f   func(context.Context, []byte) error
+		out func(pc *publishComparison) *[]publishRun
+	}{
+		{oursF, func(pc *publishComparison) *[]publishRun { return &pc.ours }},
+		{dfltF, func(pc *publishComparison) *[]publishRun { return &pc.dflt }},
+		{singleF, func(pc *publishComparison) *[]publishRun { return &pc.single }},
+	}
 	var out []publishComparison
 	for _, c := range concurrencies {
 		pc := publishComparison{concurrency: c}
-		// Warm-up of both.
-		if _, err := runPublishes(ctx, oursF, data, count[c]/2, c); err != nil {
-			return nil, err
-		}
-		if _, err := runPublishes(ctx, dfltF, data, count[c]/2, c); err != nil {
-			return nil, err
+		// Warm-up of every side.
+		for _, side := range sides {
+			if _, err := runPublishes(ctx, side.f, data, count[c]/2, c); err != nil {
+				return nil, err
+			}
 		}
 		for r := range rounds {
-			order := []bool{true, false}
-			if r%2 == 1 {
-				order = []bool{false, true}
-			}
-			for _, isOurs := range order {
-				f := dfltF
-				if isOurs {
-					f = oursF
-				}
-				run, err := runPublishes(ctx, f, data, count[c], c)
+			// The order rotates from round to round.
+			for k := range sides {
+				side := sides[(r+k)%len(sides)]
+				run, err := runPublishes(ctx, side.f, data, count[c], c)
 				if err != nil {
 					return nil, fmt.Errorf("publish at concurrency %d: %w", c, err)
 				}
-				if isOurs {
-					pc.ours = append(pc.ours, run)
-				} else {
-					pc.dflt = append(pc.dflt, run)
-				}
+				*side.out(&pc) = append(*side.out(&pc), run)
 			}
 		}
-		logf("publish settings, concurrency %d: ours p50 %v, default p50 %v", c, medianDur(pc.ours, func(r publishRun) time.Duration { return r.p50 }), medianDur(pc.dflt, func(r publishRun) time.Duration { return r.p50 }))
+		p50 := func(rs []publishRun) time.Duration {
+			return medianDur(rs, func(r publishRun) time.Duration { return r.p50 })
+		}
+		logf("publish, concurrency %d: ours p50 %v, client defaults p50 %v, client one per bundle p50 %v", c, p50(pc.ours), p50(pc.dflt), p50(pc.single))
 		out = append(out, pc)
 	}
 	return out, nil
