@@ -1,6 +1,8 @@
 package chaos
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -14,52 +16,72 @@ func TestAnalyse(t *testing.T) {
 	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
 	events := []event{
 		{"msg_a", []byte("a")}, // once: fine
-		{"msg_b", []byte("b")}, // twice, its delivery cut by a kill
+		{"msg_b", []byte("b")}, // twice, its delivery cut by a kill after the publish
 		{"msg_c", []byte("c")}, // twice, with no fault anywhere near
 		{"msg_d", []byte("d")}, // never published although answered 200
-		{"msg_e", []byte("e")}, // twice, a Pub/Sub fault during its delivery
+		{"msg_e", []byte("e")}, // twice, the ack of its first publish lost
+		{"msg_f", []byte("f")}, // twice, its mark failed and a later delivery published it again
+		{"msg_g", []byte("g")}, // twice, cut by a kill before any publish: no excuse
+		{"msg_h", []byte("h")}, // once, cut by a kill after the mark: no window
 	}
 	attempts := []*attempt{
-		{event: 0, kind: kindEvent, start: at(1), end: at(1.1), status: 200},
+		{event: 0, kind: kindEvent, start: at(1), end: at(1.1), status: 200, messageID: "1"},
 		{event: 1, kind: kindEvent, start: at(2), end: at(2.5)}, // cut by the kill at 2.4
-		{event: 1, kind: kindEvent, start: at(11), end: at(11.1), status: 200},
-		{event: 2, kind: kindEvent, start: at(20), end: at(20.1), status: 200},
-		{event: 3, kind: kindEvent, start: at(21), end: at(21.1), status: 200},
+		{event: 1, kind: kindEvent, start: at(11), end: at(11.1), status: 200, messageID: "3"},
+		{event: 2, kind: kindEvent, start: at(20), end: at(20.1), status: 200, messageID: "4"},
+		{event: 3, kind: kindEvent, start: at(21), end: at(21.1), status: 200, messageID: "x"},
 		{event: 4, kind: kindEvent, start: at(30), end: at(32), status: 503},
-		{event: 4, kind: kindEvent, start: at(33), end: at(33.1), status: 200},
+		{event: 4, kind: kindEvent, start: at(33), end: at(33.1), status: 200, messageID: "7"},
 		{event: 4, kind: kindForged, forged: "tampered body", start: at(34), end: at(34.1), status: 200},
 		{event: -1, kind: kindForged, forged: "another secret", start: at(35), end: at(35.1), status: 401},
 		// In flight at SIGTERM and dropped: a broken drain.
 		{event: 0, kind: kindDuplicate, start: at(39), end: at(40.5)},
+		{event: 5, kind: kindEvent, start: at(50), end: at(50.1), status: 200, messageID: "9"},
+		{event: 5, kind: kindSweep, start: at(59.9), end: at(60.1), status: 200, messageID: "10"},
+		{event: 6, kind: kindEvent, start: at(70), end: at(70.5)}, // cut by the kill at 70.1
+		{event: 6, kind: kindEvent, start: at(74.9), end: at(75.1), status: 200, messageID: "11"},
+		{event: 6, kind: kindDuplicate, start: at(75.9), end: at(76.1), status: 200, messageID: "12"},
+		{event: 7, kind: kindEvent, start: at(90), end: at(90.5)}, // cut by the kill at 90.3
+		{event: 7, kind: kindEvent, start: at(91), end: at(91.1), status: 200, answer: "duplicate"},
 	}
 	faults := []fault{
 		{kind: faultKill, start: at(2.4), end: at(2.4), up: at(2.5)},
 		{kind: faultPSHole, start: at(31), end: at(31.5)},
 		{kind: faultSIGTERM, start: at(40), end: at(41), up: at(41.1)},
+		{kind: faultKill, start: at(70.1), end: at(70.1), up: at(70.5)},
+		{kind: faultKill, start: at(90.3), end: at(90.3), up: at(90.5)},
 	}
 	msgs := map[string][]message{
-		"msg_a":        {{"1", []byte("a")}},
-		"msg_b":        {{"2", []byte("b")}, {"3", []byte("b")}},
-		"msg_c":        {{"4", []byte("c")}, {"5", []byte("c")}},
-		"msg_e":        {{"6", []byte("e")}, {"7", []byte("evil")}},
-		"msg_forged_1": {{"8", []byte("x")}},
+		"msg_a":        {{"1", []byte("a"), at(1.05)}},
+		"msg_b":        {{"2", []byte("b"), at(2.2)}, {"3", []byte("b"), at(11.05)}},
+		"msg_c":        {{"4", []byte("c"), at(20.05)}, {"5", []byte("c"), at(25)}},
+		"msg_e":        {{"6", []byte("e"), at(31.2)}, {"7", []byte("evil"), at(33.05)}},
+		"msg_f":        {{"9", []byte("f"), at(50.05)}, {"10", []byte("f"), at(60)}},
+		"msg_g":        {{"11", []byte("g"), at(75)}, {"12", []byte("g"), at(76)}},
+		"msg_h":        {{"13", []byte("h"), at(90.1)}},
+		"msg_forged_1": {{"8", []byte("x"), at(34.05)}},
 	}
-	r := analyse(events, attempts, faults, msgs, map[string]bool{"msg_forged_1": true})
+	claims := map[string]claim{"msg_h": {state: "published", messageID: "13", marked: at(90.2)}}
+	r := analyse(events, attempts, faults, msgs, claims, map[string]bool{"msg_forged_1": true}, map[string]int{"msg_f": 1})
 
 	if r.Lost != 1 || r.Answered2xxMissing != 1 || r.lost[0] != "msg_d" {
 		t.Errorf("lost %d (%v), answered but missing %d; want msg_d", r.Lost, r.lost, r.Answered2xxMissing)
 	}
-	if r.Duplicates != 3 || r.Unexplained != 1 || r.unexplained[0] != "msg_c" {
-		t.Errorf("duplicates %d, unexplained %d (%v); want 3 and msg_c", r.Duplicates, r.Unexplained, r.unexplained)
+	if r.Duplicates != 5 || r.Unexplained != 2 || !slices.Equal(r.unexplained, []string{"msg_c", "msg_g"}) {
+		t.Errorf("duplicates %d, unexplained %d (%v); want 5, and msg_c and msg_g unexplained", r.Duplicates, r.Unexplained, r.unexplained)
 	}
-	if r.DuplicatesBy["kill between publish and mark"] != 1 || r.DuplicatesBy["pubsub fault (ack lost)"] != 1 {
-		t.Errorf("duplicates by cause %v", r.DuplicatesBy)
+	if r.KillsBetweenPublishAndMark != 1 || r.AcksLost != 1 || r.MarkFailures != 1 {
+		t.Errorf("windows: kills between publish and mark %d, acks lost %d, marks failed %d; want 1 each",
+			r.KillsBetweenPublishAndMark, r.AcksLost, r.MarkFailures)
 	}
-	if r.Struck["kill"] != 1 || r.Struck["pubsub"] != 1 || r.Struck["firestore"] != 0 {
-		t.Errorf("attempts struck %v, want kill=1 pubsub=1", r.Struck)
+	if want := map[string]int{causeKill: 1, causePubSub: 1, causeMark: 1}; !maps.Equal(r.DuplicatesBy, want) {
+		t.Errorf("duplicates by cause %v, want %v", r.DuplicatesBy, want)
 	}
-	if r.KillsInFlight != 1 || r.KilledAttempts != 1 {
-		t.Errorf("kills in flight %d cutting %d, want 1 and 1", r.KillsInFlight, r.KilledAttempts)
+	if r.Struck["kill"] != 3 || r.Struck["pubsub"] != 1 || r.Struck["firestore"] != 0 {
+		t.Errorf("attempts struck %v, want kill=3 pubsub=1", r.Struck)
+	}
+	if r.KillsInFlight != 3 || r.KilledAttempts != 3 {
+		t.Errorf("kills in flight %d cutting %d, want 3 and 3", r.KillsInFlight, r.KilledAttempts)
 	}
 	if r.DroppedAtTERM != 1 || r.ForgedPublished != 1 {
 		t.Errorf("dropped at SIGTERM %d, forged published %d; want 1 and 1", r.DroppedAtTERM, r.ForgedPublished)

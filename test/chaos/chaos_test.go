@@ -289,8 +289,8 @@ func TestChaos(t *testing.T) {
 		ids[i] = ev.id
 	}
 	pendingBefore := map[string]bool{}
-	for id, state := range claimStates(t, fs, collection, ids) {
-		if state != "published" {
+	for id, c := range claimStates(t, fs, collection, ids) {
+		if c.state != "published" {
 			pendingBefore[id] = true
 		}
 	}
@@ -311,7 +311,8 @@ func TestChaos(t *testing.T) {
 	elapsed := time.Since(began)
 
 	attempts := snd.all()
-	rep := analyse(events, attempts, faults, msgs, forgedIDs)
+	outcomes, markFailed := logOutcomes(rcv.stdout.String())
+	rep := analyse(events, attempts, faults, msgs, states, forgedIDs, markFailed)
 	rep.Seconds = elapsed.Seconds()
 	rep.LoadSeconds = loadTime.Seconds()
 	rep.Seed = cfg.seed
@@ -319,12 +320,12 @@ func TestChaos(t *testing.T) {
 	rep.PendingBeforeSweep = len(pendingBefore)
 	rep.Forged = len(forgeries)
 	rep.ProxyFirestore, rep.ProxyPubSub = fsProxy.Stats(), psProxy.Stats()
-	rep.Outcomes, rep.MarkFailures = logOutcomes(rcv.stdout.String())
+	rep.Outcomes = outcomes
 	for _, line := range rep.lines() {
 		t.Log(line)
 	}
 	if cfg.logDir != "" {
-		writeTrace(t, cfg.logDir, start, events, attempts, faults, rcv.stdout.String())
+		writeTrace(t, cfg.logDir, start, events, attempts, faults, msgs, rcv.stdout.String())
 	}
 	if cfg.report != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
@@ -348,21 +349,18 @@ func TestChaos(t *testing.T) {
 	for _, p := range rep.problems {
 		t.Error(p)
 	}
-	byClass := map[string]int{}
-	for cause, n := range rep.DuplicatesBy {
-		byClass[causeClasses[cause]] += n
+	if n := rep.DuplicatesBy[causeKill]; n > rep.KillsBetweenPublishAndMark {
+		t.Errorf("%d duplicates after kills, more than the %d kills that fell between publish and mark", n, rep.KillsBetweenPublishAndMark)
 	}
-	for class, n := range byClass {
-		if n > rep.Struck[class] {
-			t.Errorf("%d duplicates after %s faults, more than the %d attempts those faults struck", n, class, rep.Struck[class])
-		}
+	if limit := rep.KillsBetweenPublishAndMark + rep.AcksLost + rep.MarkFailures; rep.Duplicates > limit {
+		t.Errorf("%d duplicates, more than the %d windows in which the receiver could not know or record that Pub/Sub had the event", rep.Duplicates, limit)
 	}
 	if rep.Unexplained != 0 {
-		t.Errorf("%d duplicates without a kill or a backend fault during a delivery of their event: %v", rep.Unexplained, firstN(rep.unexplained, 10))
+		t.Errorf("%d duplicates beyond the windows of their event (kill between publish and mark, lost ack, failed mark): %v", rep.Unexplained, firstN(rep.unexplained, 10))
 	}
 	for _, id := range ids {
-		if states[id] != "published" {
-			t.Errorf("claim of %s ends %q, want published", id, states[id])
+		if states[id].state != "published" {
+			t.Errorf("claim of %s ends %q, want published", id, states[id].state)
 		}
 	}
 	for id := range pendingBefore {
@@ -370,9 +368,9 @@ func TestChaos(t *testing.T) {
 			t.Errorf("claim of %s was left pending with no kill or Firestore fault during its deliveries", id)
 		}
 	}
-	for id, state := range forgedClaims {
-		if state != "" {
-			t.Errorf("forged delivery %s left a claim (%s)", id, state)
+	for id, c := range forgedClaims {
+		if c.state != "" {
+			t.Errorf("forged delivery %s left a claim (%s)", id, c.state)
 		}
 	}
 	for _, kind := range faultKinds {
@@ -505,6 +503,8 @@ func injectFaults(until time.Time, rcv *receiver, fsProxy, psProxy *faultproxy.P
 type message struct {
 	id   string
 	data []byte
+	// published is when Pub/Sub took the message (its publish_time).
+	published time.Time
 }
 
 // pullAll receives from sub until every id of want has arrived and no new
@@ -546,7 +546,7 @@ func pullAll(t *testing.T, c *pubsub.Client, sub string, want []string, quiet, t
 		seen[m.ID] = true
 		id := m.Attributes["webhook_id"]
 		delete(missing, id)
-		got[id] = append(got[id], message{id: m.ID, data: m.Data})
+		got[id] = append(got[id], message{id: m.ID, data: m.Data, published: m.PublishTime})
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -554,11 +554,18 @@ func pullAll(t *testing.T, c *pubsub.Client, sub string, want []string, quiet, t
 	return got
 }
 
-// claimStates reads the claim of each id straight from the emulator: its
-// state, or "" when there is no claim.
-func claimStates(t *testing.T, fs *firestore.Client, collection string, ids []string) map[string]string {
+// claim is a claim document as the test reads it.
+type claim struct {
+	state     string // "" when there is no claim
+	messageID string
+	// marked is when the claim was marked published (its published_at).
+	marked time.Time
+}
+
+// claimStates reads the claim of each id straight from the emulator.
+func claimStates(t *testing.T, fs *firestore.Client, collection string, ids []string) map[string]claim {
 	t.Helper()
-	states := make(map[string]string, len(ids))
+	claims := make(map[string]claim, len(ids))
 	for lo := 0; lo < len(ids); lo += 300 {
 		batch := ids[lo:min(lo+300, len(ids))]
 		refs := make([]*firestore.DocumentRef, len(batch))
@@ -570,42 +577,50 @@ func claimStates(t *testing.T, fs *firestore.Client, collection string, ids []st
 			t.Fatal(err)
 		}
 		for i, snap := range snaps {
-			states[batch[i]] = ""
+			var c claim
 			if snap.Exists() {
-				s, _ := snap.DataAt("state")
-				states[batch[i]] = fmt.Sprint(s)
+				var doc struct {
+					State       string    `firestore:"state"`
+					MessageID   string    `firestore:"message_id"`
+					PublishedAt time.Time `firestore:"published_at"`
+				}
+				if err := snap.DataTo(&doc); err != nil {
+					t.Fatal(err)
+				}
+				c = claim{doc.State, doc.MessageID, doc.PublishedAt}
 			}
+			claims[batch[i]] = c
 		}
 	}
-	return states
+	return claims
 }
 
-// logOutcomes counts the outcomes of the receiver's delivery log lines, and
-// the deliveries published whose claim could not be marked.
-func logOutcomes(stdout string) (map[string]int, int) {
-	outcomes := map[string]int{}
-	marks := 0
+// logOutcomes counts the outcomes of the receiver's delivery log lines, and,
+// by webhook id, the deliveries published whose claim could not be marked.
+func logOutcomes(stdout string) (map[string]int, map[string]int) {
+	outcomes, markFailed := map[string]int{}, map[string]int{}
 	for line := range strings.Lines(stdout) {
 		var l struct {
-			Outcome string `json:"outcome"`
-			Error   string `json:"error"`
+			Outcome   string `json:"outcome"`
+			Error     string `json:"error"`
+			WebhookID string `json:"webhook_id"`
 		}
 		if json.Unmarshal([]byte(line), &l) != nil || l.Outcome == "" {
 			continue
 		}
 		outcomes[l.Outcome]++
 		if l.Outcome == "published" && l.Error != "" {
-			marks++
+			markFailed[l.WebhookID]++
 		}
 	}
-	return outcomes, marks
+	return outcomes, markFailed
 }
 
 func firstN(s []string, n int) []string { return s[:min(n, len(s))] }
 
 // writeTrace writes the run's attempts and faults (as seconds since the
 // start of the load) and the receiver's log to dir, to study a run.
-func writeTrace(t *testing.T, dir string, start time.Time, events []event, attempts []*attempt, faults []fault, log string) {
+func writeTrace(t *testing.T, dir string, start time.Time, events []event, attempts []*attempt, faults []fault, msgs map[string][]message, log string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Error(err)
@@ -613,9 +628,16 @@ func writeTrace(t *testing.T, dir string, start time.Time, events []event, attem
 	}
 	at := func(x time.Time) string { return strconv.FormatFloat(x.Sub(start).Seconds(), 'f', 3, 64) }
 	var b strings.Builder
-	b.WriteString("start\tend\tkind\tid\tanswer\tstatus\terror\n")
+	b.WriteString("start\tend\tkind\tid\tanswer\tstatus\tmessage_id\terror\n")
 	for _, a := range attempts {
-		fmt.Fprintf(&b, "%s\t%s\t%s%s\t%s\t%s\t%s\t%s\n", at(a.start), at(a.end), a.kind, a.forged, idOf(events, a), answerKey(a), a.answer, a.err)
+		fmt.Fprintf(&b, "%s\t%s\t%s%s\t%s\t%s\t%s\t%s\t%s\n", at(a.start), at(a.end), a.kind, a.forged, idOf(events, a), answerKey(a), a.answer, a.messageID, a.err)
+	}
+	var m strings.Builder
+	m.WriteString("published\tid\tmessage_id\n")
+	for _, id := range slices.Sorted(maps.Keys(msgs)) {
+		for _, x := range msgs[id] {
+			fmt.Fprintf(&m, "%s\t%s\t%s\n", at(x.published), id, x.id)
+		}
 	}
 	var f strings.Builder
 	f.WriteString("start\tend\tkind\texit\tup\n")
@@ -626,7 +648,7 @@ func writeTrace(t *testing.T, dir string, start time.Time, events []event, attem
 		}
 		fmt.Fprintf(&f, "%s\t%s\t%s\t%d\t%s\n", at(x.start), at(x.end), x.kind, x.exitCode, up)
 	}
-	for name, text := range map[string]string{"attempts.tsv": b.String(), "faults.tsv": f.String(), "receiver.log": log} {
+	for name, text := range map[string]string{"attempts.tsv": b.String(), "faults.tsv": f.String(), "messages.tsv": m.String(), "receiver.log": log} {
 		if err := os.WriteFile(dir+"/"+name, []byte(text), 0o644); err != nil {
 			t.Error(err)
 		}

@@ -47,6 +47,17 @@ type report struct {
 	Duplicates         int            `json:"duplicates"`
 	DuplicatesBy       map[string]int `json:"duplicates_by_cause"`
 	Unexplained        int            `json:"unexplained_duplicates"`
+	// The windows in which the receiver cannot know, or cannot record,
+	// that Pub/Sub has an event, each counted from the messages' publish
+	// times, the attempts and the receiver's log:
+	// KillsBetweenPublishAndMark counts attempts cut by a kill after a
+	// message of their event reached Pub/Sub while they ran and before the
+	// claim was marked with it; AcksLost,
+	// attempts that answered 503, or 200 with another message id, although
+	// a message of their event reached Pub/Sub while they ran; and
+	// MarkFailures, deliveries published whose claim could not be marked.
+	KillsBetweenPublishAndMark int `json:"kills_between_publish_and_mark"`
+	AcksLost                   int `json:"publishes_whose_ack_was_lost"`
 	// Struck counts, by class of fault (kill, pubsub, firestore), the
 	// attempts a fault of that class struck: cut by a kill, or under way at
 	// the receiver during a backend fault. The duplicates of each cause
@@ -107,7 +118,7 @@ func mayHaveHit(a *attempt, f fault) bool {
 	return !f.start.After(serverEnd(a)) && !f.end.Before(a.start)
 }
 
-func analyse(events []event, attempts []*attempt, faults []fault, msgs map[string][]message, forgedIDs map[string]bool) *report {
+func analyse(events []event, attempts []*attempt, faults []fault, msgs map[string][]message, claims map[string]claim, forgedIDs map[string]bool, markFailed map[string]int) *report {
 	r := &report{
 		Events: len(events), Attempts: len(attempts),
 		AttemptsByKind: map[string]int{}, Answers: map[string]int{}, Faults: map[string]int{},
@@ -246,17 +257,29 @@ func analyse(events []event, attempts []*attempt, faults []fault, msgs map[strin
 			}
 			continue
 		}
+		kills, acks := publishWindows(byEvent[i], faults, got, claims[ev.id])
+		marks := markFailed[ev.id]
+		r.KillsBetweenPublishAndMark += kills
+		r.AcksLost += acks
+		r.MarkFailures += marks
 		extra := len(got) - 1
 		if extra == 0 {
 			continue
 		}
 		r.Duplicates += extra
-		if extra > len(causes) {
-			r.Unexplained += extra - len(causes)
-			r.unexplained = append(r.unexplained, ev.id)
+		for _, w := range []struct {
+			cause string
+			n     int
+		}{{causeKill, kills}, {causePubSub, acks}, {causeMark, marks}} {
+			n := min(extra, w.n)
+			if n > 0 {
+				r.DuplicatesBy[w.cause] += n
+			}
+			extra -= n
 		}
-		if len(causes) > 0 {
-			r.DuplicatesBy[causeOf(byEvent[i], causes)] += min(extra, len(causes))
+		if extra > 0 {
+			r.Unexplained += extra
+			r.unexplained = append(r.unexplained, ev.id)
 		}
 	}
 
@@ -290,44 +313,67 @@ func analyse(events []event, attempts []*attempt, faults []fault, msgs map[strin
 	return r
 }
 
-// causeOf names the first kind of fault that explains a duplicate: a kill
-// that cut a delivery, a Pub/Sub fault (an ack lost after the message was
-// stored), a Firestore fault (a mark that failed or came late), or a kill
-// of a delivery the sender had given up waiting for.
-func causeOf(attempts []*attempt, causes []fault) string {
-	has := func(pred func(f fault) bool) bool { return slices.ContainsFunc(causes, pred) }
-	switch {
-	case has(func(f fault) bool {
-		return slices.ContainsFunc(attempts, func(a *attempt) bool { return killedInFlight(a, f) })
-	}):
-		return causeKill
-	case has(func(f fault) bool { return faultClass(f.kind) == "pubsub" }):
-		return causePubSub
-	case has(func(f fault) bool { return faultClass(f.kind) == "firestore" }):
-		return causeFirestore
+// publishSlack allows for the clocks: publish times are the emulator's, in
+// milliseconds, and attempt times the sender's.
+const publishSlack = 5 * time.Millisecond
+
+// publishWindows counts the attempts of one event in which a message of it
+// reached Pub/Sub while the receiver could not learn or record it: cut by a
+// kill after the publish (kills), or answered 503, or 200 with another
+// message id, although the message arrived during the attempt (acks). A
+// message answered to some attempt as its own is no such message, nor one
+// the claim records as marked before the kill; each message explains one
+// attempt at most.
+func publishWindows(attempts []*attempt, faults []fault, msgs []message, c claim) (kills, acks int) {
+	answered := map[string]bool{}
+	for _, a := range attempts {
+		if a.ok() && a.messageID != "" {
+			answered[a.messageID] = true
+		}
 	}
-	return causeKillLate
+	used := map[string]bool{}
+	take := func(from, to time.Time, except string) bool {
+		for _, m := range msgs {
+			if answered[m.id] || used[m.id] || m.id == except {
+				continue
+			}
+			if m.id == c.messageID && !c.marked.IsZero() && !c.marked.After(to) {
+				continue // marked before the window closed
+			}
+			if !m.published.Before(from.Add(-publishSlack)) && !m.published.After(to.Add(publishSlack)) {
+				used[m.id] = true
+				return true
+			}
+		}
+		return false
+	}
+	for _, a := range attempts {
+		switch {
+		case a.status == 0:
+			for _, f := range faults {
+				if f.kind == faultKill && mayHaveHit(a, f) && take(a.start, f.start, "") {
+					kills++
+					break
+				}
+			}
+		case a.status == 503 || a.ok() && a.messageID != "":
+			if take(a.start, a.end, a.messageID) {
+				acks++
+			}
+		}
+	}
+	return kills, acks
 }
 
 // faultClass is kill, sigterm, pubsub or firestore.
 func faultClass(kind string) string { return strings.SplitN(kind, "-", 2)[0] }
 
-// Causes of duplicates, as causeOf names them.
+// Causes of duplicates.
 const (
-	causeKill      = "kill between publish and mark"
-	causePubSub    = "pubsub fault (ack lost)"
-	causeFirestore = "firestore fault (mark failed)"
-	causeKillLate  = "kill after the sender's timeout"
+	causeKill   = "kill between publish and mark"
+	causePubSub = "pubsub fault (ack lost)"
+	causeMark   = "mark failed"
 )
-
-// causeClasses maps each cause of duplicates to the class of fault whose
-// struck attempts bound it.
-var causeClasses = map[string]string{
-	causeKill:      "kill",
-	causePubSub:    "pubsub",
-	causeFirestore: "firestore",
-	causeKillLate:  "kill",
-}
 
 func wantFor(name string) int {
 	switch name {
@@ -379,7 +425,9 @@ func (r *report) lines() []string {
 		fmt.Sprintf("SIGTERM: %d attempts in flight: %d answered, %d timed out at the sender, %d refused as the listener closed, %d dropped; longest drain %.2fs",
 			r.InFlightAtTERM, r.AnsweredAtTERM, r.TimedOutAtTERM, r.RefusedAtTERM, r.DroppedAtTERM, r.DrainMaxSeconds),
 		fmt.Sprintf("lost %d, answered 2xx but missing %d", r.Lost, r.Answered2xxMissing),
-		fmt.Sprintf("duplicates %d (%s), unexplained %d; attempts struck by faults: %s", r.Duplicates, kv(r.DuplicatesBy), r.Unexplained, kv(r.Struck)),
+		fmt.Sprintf("duplicates %d (%s), unexplained %d", r.Duplicates, kv(r.DuplicatesBy), r.Unexplained),
+		fmt.Sprintf("windows: kills between publish and mark %d, publishes whose ack was lost %d, marks failed %d; attempts struck by faults: %s",
+			r.KillsBetweenPublishAndMark, r.AcksLost, r.MarkFailures, kv(r.Struck)),
 		fmt.Sprintf("forged %d, in %d attempts (%s), published %d", r.Forged, r.ForgedAttempts, kv(r.ForgedAnswers), r.ForgedPublished),
 		fmt.Sprintf("claims pending before the sweep %d; marks failed (logged) %d", r.PendingBeforeSweep, r.MarkFailures),
 		fmt.Sprintf("receiver outcomes: %s", kv(r.Outcomes)),

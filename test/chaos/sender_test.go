@@ -39,8 +39,9 @@ type attempt struct {
 	end    time.Time
 	// status is the HTTP status, 0 when no answer came.
 	status int
-	// answer is the receiver's "status" or "error" field.
-	answer string
+	// answer is the receiver's "status" or "error" field, and messageID
+	// its "message_id" (a 200 published).
+	answer, messageID string
 	// timeout is set when the attempt gave up waiting for an answer; an
 	// attempt with status 0 and no timeout ended with a connection error.
 	timeout bool
@@ -143,9 +144,12 @@ func (s *sender) post(ctx context.Context, i int, kind, forged, id, timestamp st
 		resp.Body.Close()
 		if err == nil {
 			a.status = resp.StatusCode
-			var m struct{ Status, Error string }
+			var m struct {
+				Status, Error string
+				MessageID     string `json:"message_id"`
+			}
 			json.Unmarshal(b, &m)
-			a.answer = m.Status + m.Error
+			a.answer, a.messageID = m.Status+m.Error, m.MessageID
 		}
 	}
 	a.end = time.Now()
