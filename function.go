@@ -26,7 +26,7 @@ import (
 const FunctionName = "GeminiWebhook"
 
 // shutdownGrace is what Cloud Run allows between SIGTERM and SIGKILL, less a
-// margin for flushing the publisher.
+// margin for closing the clients.
 const shutdownGrace = 8 * time.Second
 
 func init() {

@@ -89,8 +89,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Receiver, error) {
 			r.close()
 			return nil, err
 		}
-		// The publisher stops first, so that it flushes before the claim
-		// store goes away.
+		// The publisher closes first: it holds nothing unsent (a message
+		// is sent within its delivery), so closing is all there is.
 		r.closers = append([]func() error{p.Stop}, r.closers...)
 		o.publisher = p
 	}
@@ -137,7 +137,8 @@ func New(ctx context.Context, cfg Config, opts ...Option) (*Receiver, error) {
 }
 
 // Shutdown stops taking deliveries, waits for those in flight (until ctx
-// ends), then flushes the publisher and closes the clients.
+// ends, each with its publish acknowledged or failed), then closes the
+// clients.
 func (r *Receiver) Shutdown(ctx context.Context) error {
 	return errors.Join(r.Drain(ctx), r.close())
 }

@@ -31,7 +31,7 @@ Configuration is read from the environment (see the README). With no
 GOOGLE_CLOUD_PROJECT and no emulator configured it runs in embedded mode:
 claims in memory, an in-process Pub/Sub server whose messages are printed,
 and a generated signing secret when none is configured. SIGTERM or Ctrl-C
-finishes the deliveries in flight, flushes the publisher and exits.`,
+finishes the deliveries in flight, closes the clients and exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -98,7 +98,7 @@ func serve(stdout, stderr io.Writer) error {
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	// The server stops accepting and waits for its handlers; the receiver
-	// then flushes the publisher and closes its clients.
+	// then closes its clients.
 	err = errors.Join(srv.Shutdown(sctx), rcv.Shutdown(sctx))
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("deliveries still in flight after %v: %w", shutdownGrace, err)
