@@ -182,13 +182,39 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) delivery {
 		w.Header().Set("Retry-After", retryAfterUnavailable)
 		return d.reject(w, http.StatusServiceUnavailable, "retry:publish_failed", "unavailable", "Pub/Sub is unavailable; retry", err)
 	}
-	if err := h.claims.MarkPublished(settle, hdr.ID, claim.Attempt, messageID); err != nil {
+	if err := h.markPublished(settle, hdr.ID, claim.Attempt, messageID); err != nil {
 		// The event is on Pub/Sub: answering an error would only make
 		// Gemini publish it again once the lease expires.
 		d.err = err
 	}
 	d.status, d.outcome = writeJSON(w, http.StatusOK, map[string]string{"status": "published", "message_id": messageID}), "published"
 	return d
+}
+
+// markTry bounds one attempt at marking a claim, so that a hung write leaves
+// time to try again within settleTimeout.
+const markTry = time.Second
+
+// markPublished marks the claim, trying again until ctx ends: the event is
+// on Pub/Sub, and a claim left pending would let a retry publish it again
+// once the lease ends. The write is idempotent, so a try that reached
+// Firestore but timed out does no harm.
+func (h *Handler) markPublished(ctx context.Context, webhookID string, attempt int, messageID string) error {
+	backoff := 50 * time.Millisecond
+	for {
+		tctx, cancel := context.WithTimeout(ctx, markTry)
+		err := h.claims.MarkPublished(tctx, webhookID, attempt, messageID)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
 }
 
 func (d delivery) reject(w http.ResponseWriter, status int, outcome, code, message string, err error) delivery {

@@ -12,6 +12,8 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/geminihook/geminihook/dedupe"
 	"github.com/geminihook/geminihook/internal/emulator"
@@ -40,6 +42,8 @@ type rig struct {
 type rigOptions struct {
 	// env adds to or overrides the receiver's configuration.
 	env map[string]string
+	// opts are passed to New after the rig's own.
+	opts []Option
 }
 
 // newRig builds a receiver with New, as production does, from a
@@ -73,7 +77,7 @@ func newRig(t *testing.T, mods ...func(*rigOptions)) *rig {
 	if r.secret, err = verify.ParseSecret(testSecretText); err != nil {
 		t.Fatal(err)
 	}
-	rcv, err := New(ctx, cfg, WithLogOutput(r.logs))
+	rcv, err := New(ctx, cfg, append([]Option{WithLogOutput(r.logs)}, o.opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +92,11 @@ func newRig(t *testing.T, mods ...func(*rigOptions)) *rig {
 	}
 	t.Cleanup(func() { r.ps.Close() })
 	r.sub = "projects/" + testProject + "/subscriptions/" + topic
+	// New creates the topic on the emulator, unless the rig replaced the
+	// publisher.
+	if _, err := r.ps.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: publish.TopicName(testProject, topic)}); err != nil && status.Code(err) != codes.AlreadyExists {
+		t.Fatal(err)
+	}
 	if _, err := r.ps.SubscriptionAdminClient.CreateSubscription(ctx, &pubsubpb.Subscription{
 		Name: r.sub, Topic: publish.TopicName(testProject, topic), AckDeadlineSeconds: 60,
 	}); err != nil {
