@@ -145,7 +145,7 @@ const (
 )
 
 // decodeEd25519Sig decodes a base64 signature into dst and reports whether it
-// is exactly 64 bytes. Like decodeMAC, it works on stack buffers only.
+// is exactly 64 bytes. It works on stack buffers only.
 func decodeEd25519Sig(dst *[ed25519.SignatureSize]byte, s string) bool {
 	enc := base64.StdEncoding
 	switch len(s) {
