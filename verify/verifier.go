@@ -51,6 +51,7 @@ type Options struct {
 type Verifier struct {
 	tolerance time.Duration
 	now       func() time.Time
+	clock     *clock // when now is the default clock's
 	methods   []Method
 }
 
@@ -62,7 +63,8 @@ func New(opts Options, methods ...Method) *Verifier {
 		v.tolerance = DefaultTolerance
 	}
 	if v.now == nil {
-		v.now = newClock().Now
+		v.clock = newClock()
+		v.now = v.clock.Now
 	}
 	for _, m := range methods {
 		if m != nil {
@@ -103,8 +105,13 @@ func (v *Verifier) Verify(ctx context.Context, h *Headers, body []byte) (Scheme,
 // checkTimestamp compares now and ts as (seconds, nanoseconds) pairs: any
 // int64 is a valid timestamp, and time.Unix(ts, 0) overflows for extreme ones.
 func (v *Verifier) checkTimestamp(ts int64) error {
-	now := v.now()
-	sec, nsec := now.Unix(), int64(now.Nanosecond())
+	var sec, nsec int64
+	if v.clock != nil {
+		sec, nsec = v.clock.unix()
+	} else {
+		now := v.now()
+		sec, nsec = now.Unix(), int64(now.Nanosecond())
+	}
 	tolSec, tolNsec := int64(v.tolerance/time.Second), int64(v.tolerance%time.Second)
 
 	if ts <= sec {
@@ -139,23 +146,39 @@ func (v *Verifier) checkTimestamp(ts int64) error {
 // the jump within a second of monotonic time too; a delivery judged in that
 // second against the old time is refused as too new, and its retry passes.)
 type clock struct {
-	base atomic.Pointer[time.Time]
+	base atomic.Pointer[clockBase]
+}
+
+// clockBase is one full reading: the time, for its monotonic clock, and its
+// wall clock as Unix seconds and nanoseconds.
+type clockBase struct {
+	at        time.Time
+	sec, nsec int64
 }
 
 func newClock() *clock {
 	c := new(clock)
-	now := time.Now()
-	c.base.Store(&now)
+	c.renew()
 	return c
 }
 
-// Now returns the current wall time.
-func (c *clock) Now() time.Time {
-	base := c.base.Load()
-	if d := time.Since(*base); 0 <= d && d < time.Second {
-		return base.Add(d)
-	}
+func (c *clock) renew() *clockBase {
 	now := time.Now()
-	c.base.Store(&now)
-	return now
+	b := &clockBase{at: now, sec: now.Unix(), nsec: int64(now.Nanosecond())}
+	c.base.Store(b)
+	return b
 }
+
+// unix returns the current wall time as Unix seconds and nanoseconds.
+func (c *clock) unix() (sec, nsec int64) {
+	b := c.base.Load()
+	d := time.Since(b.at)
+	if d < 0 || d >= time.Second {
+		b, d = c.renew(), 0
+	}
+	ns := b.nsec + int64(d) // below two seconds
+	return b.sec + ns/int64(time.Second), ns % int64(time.Second)
+}
+
+// Now returns the current wall time.
+func (c *clock) Now() time.Time { return time.Unix(c.unix()) }
