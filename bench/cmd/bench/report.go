@@ -333,7 +333,23 @@ last tried first). ` + "`go test -run '^$' -bench Verify ./bench`" + ` runs the 
 			p("| %s | %s | %s | %s | %d | %d |\n", g.Name, s.Name, sr.what, fmtNs(sr.median()), sr.allocs, sr.bytes)
 		}
 	}
-	p("\n")
+	p("\nRatios per round, verification / floor:")
+	for i, g := range r.micro {
+		if g.Item != 1 {
+			continue
+		}
+		ov, floor := g.sides["ours-verify"], g.sides[bench.Floor]
+		var rs []float64
+		for j := range min(len(ov.ns), len(floor.ns)) {
+			rs = append(rs, ov.ns[j]/floor.ns[j])
+		}
+		sep := ";"
+		if i == 0 {
+			sep = ""
+		}
+		p("%s %s %s", sep, g.Name, fmtList(rs))
+	}
+	p(".\n\n")
 }
 
 func (r *report) writeHTTP(p func(string, ...any)) {
