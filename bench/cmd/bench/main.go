@@ -41,7 +41,7 @@ func main() {
 	flag.StringVar(&o.out, "out", "BENCHMARKS.md", "report to write")
 	flag.StringVar(&sections, "sections", "micro,http,e2e,cold,publish,fixes", "sections to run")
 	flag.BoolVar(&o.quick, "quick", false, "small counts, to check the harness itself")
-	flag.IntVar(&o.microRound, "micro-rounds", 7, "rounds of the verification benchmarks")
+	flag.IntVar(&o.microRound, "micro-rounds", 11, "rounds of the verification benchmarks")
 	flag.IntVar(&o.httpRound, "http-rounds", 9, "rounds of the HTTP benchmarks (item 4)")
 	flag.IntVar(&o.e2eRound, "e2e-rounds", 8, "rounds of the end-to-end benchmarks (item 5)")
 	flag.StringVar(&o.command, "command", "make bench", "the command that regenerates the report, as printed in it")
@@ -147,6 +147,10 @@ func run(ctx context.Context, o options) error {
 
 	rep.load = map[string]string{}
 	if o.sections["micro"] {
+		if !o.quick {
+			logf("waiting for the machine to be quiet (at most a minute)")
+			logf("quiet after %v", waitQuiet(time.Minute).Round(time.Second))
+		}
 		rep.load["micro"] = loadAvg()
 		logf("items 1-3: verification, %d rounds", o.microRound)
 		bt := 200 * time.Millisecond
