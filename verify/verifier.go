@@ -50,8 +50,8 @@ type Options struct {
 // [Method] in order. It is safe for concurrent use.
 type Verifier struct {
 	tolerance time.Duration
-	now       func() time.Time
-	clock     *clock // when now is the default clock's
+	now       func() time.Time // Options.Now; nil: clock
+	clock     *clock
 	methods   []Method
 }
 
@@ -64,7 +64,6 @@ func New(opts Options, methods ...Method) *Verifier {
 	}
 	if v.now == nil {
 		v.clock = newClock()
-		v.now = v.clock.Now
 	}
 	for _, m := range methods {
 		if m != nil {
@@ -106,11 +105,11 @@ func (v *Verifier) Verify(ctx context.Context, h *Headers, body []byte) (Scheme,
 // int64 is a valid timestamp, and time.Unix(ts, 0) overflows for extreme ones.
 func (v *Verifier) checkTimestamp(ts int64) error {
 	var sec, nsec int64
-	if v.clock != nil {
-		sec, nsec = v.clock.unix()
-	} else {
+	if v.now != nil {
 		now := v.now()
 		sec, nsec = now.Unix(), int64(now.Nanosecond())
+	} else {
+		sec, nsec = v.clock.unix()
 	}
 	tolSec, tolNsec := int64(v.tolerance/time.Second), int64(v.tolerance%time.Second)
 
@@ -179,6 +178,3 @@ func (c *clock) unix() (sec, nsec int64) {
 	ns := b.nsec + int64(d) // below two seconds
 	return b.sec + ns/int64(time.Second), ns % int64(time.Second)
 }
-
-// Now returns the current wall time.
-func (c *clock) Now() time.Time { return time.Unix(c.unix()) }
