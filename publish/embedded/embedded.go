@@ -45,7 +45,7 @@ type Server struct {
 	out io.Writer
 
 	mu      sync.Mutex // serialises writes to out; guards the fields below
-	held    int        // messages published since the server last forgot
+	held    int        // messages published since forget last ran
 	stopped bool
 }
 
@@ -86,6 +86,7 @@ func (s *Server) Publish(ctx context.Context, msg publish.Message) (string, erro
 		io.WriteString(s.out, FormatMessage(id, msg.Attributes, msg.Data))
 	}
 	if s.held++; s.held >= keep {
+		s.held = 0
 		s.forget(ctx)
 	}
 	return id, nil
@@ -96,15 +97,10 @@ func (s *Server) Publish(ctx context.Context, msg publish.Message) (string, erro
 // reader may not have received them yet.
 func (s *Server) forget(ctx context.Context) {
 	subs, err := s.srv.GServer.ListTopicSubscriptions(ctx, &pubsubpb.ListTopicSubscriptionsRequest{Topic: s.topic})
-	if err != nil || len(subs.Subscriptions) > 0 {
-		return
+	if err == nil && len(subs.Subscriptions) == 0 {
+		s.srv.ClearMessages()
 	}
-	s.srv.ClearMessages()
-	s.held = 0
 }
-
-// Held is how many published messages the server holds.
-func (s *Server) Held() int { return len(s.srv.Messages()) }
 
 // Addr is the address of the in-process server, for a client that wants
 // to read what was published.
