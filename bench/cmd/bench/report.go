@@ -524,7 +524,7 @@ publisher's callers wait for their own ack, as deliveries do. Three rounds, the 
 	if high != nil {
 		p(" With %d publishes in flight, bundles fill before the delay (p50 %s shipped, %s defaults, %s one per bundle): batching would pay only under a sustained load that webhooks do not bring, and then mostly in the 1000-byte minimum billed per publish request (see the cost model).", high.concurrency, fmtDur(p50(high.ours)), fmtDur(p50(high.dflt)), fmtDur(p50(high.single)))
 	}
-	p("\n\nThe shipped publisher does not batch for a second reason, correctness: the batching publisher keeps a message whose caller gave up and sends it later (when Pub/Sub is back, or when it is stopped and flushed), after the receiver answered 503 and released the claim. `publish.TestFailedPublishIsNeverSentLater` measured it: of 200 publishes that failed with Pub/Sub refused, the batching publisher with one message per bundle sent 147 afterwards; the shipped one, none.\n\n")
+	p("\n\nThe shipped publisher does not batch for a second reason, correctness: the batching publisher keeps a message whose caller gave up and sends it later (when Pub/Sub is back, or when it is stopped and flushed), after the receiver answered 503 and released the claim. `publish.TestFailedPublishIsNeverSentLater` holds the shipped publisher to sending none; when the change was made (2026-12-03), the same test on the batching publisher with one message per bundle found 147 of 200 failed publishes sent afterwards with Pub/Sub refused, and 99 with it black-holed. This figure is not measured by this harness.\n\n")
 }
 
 func (r *report) writeMethod(p func(string, ...any)) {
