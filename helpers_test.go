@@ -108,6 +108,17 @@ func newRig(t *testing.T, mods ...func(*rigOptions)) *rig {
 	return r
 }
 
+// signedRequest builds a delivery of body signed now with secret, for
+// serving in process (httptest.NewRequest).
+func signedRequest(secret verify.Secret, id string, body []byte) *http.Request {
+	stamp := strconv.FormatInt(time.Now().Unix(), 10)
+	req := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", stamp)
+	req.Header.Set("webhook-signature", verify.SignV1(secret, id, stamp, body))
+	return req
+}
+
 // request builds a delivery signed with the rig's secret.
 func (r *rig) request(id string, ts time.Time, body []byte) *http.Request {
 	stamp := strconv.FormatInt(ts.Unix(), 10)

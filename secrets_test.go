@@ -3,7 +3,6 @@ package geminihook
 import (
 	"context"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -73,14 +72,8 @@ func TestSecretsFileRotation(t *testing.T) {
 	n := 0
 	status := func(s verify.Secret) int {
 		n++
-		id := "msg_rot_" + strconv.Itoa(n)
-		stamp := strconv.FormatInt(time.Now().Unix(), 10)
-		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
-		req.Header.Set("webhook-id", id)
-		req.Header.Set("webhook-timestamp", stamp)
-		req.Header.Set("webhook-signature", verify.SignV1(s, id, stamp, []byte("{}")))
 		rec := httptest.NewRecorder()
-		r.ServeHTTP(rec, req)
+		r.ServeHTTP(rec, signedRequest(s, "msg_rot_"+strconv.Itoa(n), []byte("{}")))
 		return rec.Code
 	}
 	eventually := func(what string, cond func() bool) {
@@ -129,13 +122,8 @@ func TestSecretsFileStartsEmpty(t *testing.T) {
 	r, logs := fileReceiver(t, path)
 	secret, _ := verify.ParseSecret(testSecretText)
 	deliver := func() int {
-		stamp := strconv.FormatInt(time.Now().Unix(), 10)
-		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("{}"))
-		req.Header.Set("webhook-id", "msg_first")
-		req.Header.Set("webhook-timestamp", stamp)
-		req.Header.Set("webhook-signature", verify.SignV1(secret, "msg_first", stamp, []byte("{}")))
 		rec := httptest.NewRecorder()
-		r.ServeHTTP(rec, req)
+		r.ServeHTTP(rec, signedRequest(secret, "msg_first", []byte("{}")))
 		return rec.Code
 	}
 	if got := deliver(); got != 401 {
